@@ -1,0 +1,568 @@
+//! One function per subcommand.
+
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Args, ValueEnum};
+use govgraph_api::results::{Limits, SolutionsFormat, serialize};
+use govgraph_api::{AppState, ServerConfig};
+use govgraph_graph::loader::{format_for_name, source_graph};
+use govgraph_graph::oxigraph::io::RdfFormat;
+use govgraph_graph::oxigraph::model::NamedNode;
+use govgraph_graph::oxigraph::sparql::results::QueryResultsFormat;
+use govgraph_graph::{
+    GraphStore, IriScheme, LoadOptions, LoadSource, QueryOptions, Severity, StoreConfig,
+};
+
+use crate::progress::Bars;
+
+/// What every command needs.
+#[derive(Debug)]
+pub struct Context {
+    pub data: PathBuf,
+    pub base_iri: String,
+}
+
+impl Context {
+    fn config(&self) -> Result<StoreConfig> {
+        Ok(StoreConfig {
+            scheme: IriScheme::new(&self.base_iri).context("--base-iri")?,
+        })
+    }
+
+    /// Opens the store for writing; fails if another process holds it.
+    fn open(&self) -> Result<GraphStore> {
+        #[cfg(feature = "rocksdb")]
+        {
+            Ok(GraphStore::open(&self.data, self.config()?)?)
+        }
+        #[cfg(not(feature = "rocksdb"))]
+        {
+            let _ = self.config()?;
+            bail!("this build has no on-disk storage; rebuild with the `rocksdb` feature")
+        }
+    }
+
+    /// Opens the store for reading, read-only if another process holds it.
+    fn open_for_reading(&self) -> Result<GraphStore> {
+        #[cfg(feature = "rocksdb")]
+        {
+            Ok(GraphStore::open_for_reading(&self.data, self.config()?)?)
+        }
+        #[cfg(not(feature = "rocksdb"))]
+        {
+            self.open()
+        }
+    }
+}
+
+pub fn init(ctx: &Context) -> Result<ExitCode> {
+    let store = ctx.open()?;
+    let stats = store.stats()?;
+    println!(
+        "initialised {} ({} quads in {} graphs)",
+        ctx.data.display(),
+        stats.quads,
+        stats.graphs
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Files to load; `-` reads standard input (then --format is required).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Source name (only with one file). Default: `file:` plus the file name.
+    #[arg(long)]
+    source: Option<String>,
+    /// Format, when the extension does not tell: turtle, ntriples, nquads, trig, rdfxml, jsonld.
+    #[arg(long)]
+    format: Option<String>,
+    /// Base IRI for relative IRIs in the files.
+    #[arg(long)]
+    base: Option<String>,
+    /// Skip the SHACL validation.
+    #[arg(long)]
+    no_validate: bool,
+    /// Print the load report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn load(ctx: &Context, args: LoadArgs) -> Result<ExitCode> {
+    if args.source.is_some() && args.files.len() > 1 {
+        bail!("--source names one source; give one file, or leave it out");
+    }
+    let format = match &args.format {
+        Some(name) => {
+            Some(format_for_name(name).with_context(|| format!("unknown format {name:?}"))?)
+        }
+        None => None,
+    };
+    let mut sources = Vec::new();
+    for path in &args.files {
+        let mut source = if path.as_os_str() == "-" {
+            let format = format.context("reading standard input needs --format")?;
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .context("reading standard input")?;
+            LoadSource::from_bytes(
+                args.source.as_deref().unwrap_or("stdin"),
+                "stdin",
+                format,
+                bytes,
+            )
+        } else {
+            LoadSource::from_path(path, args.source.as_deref(), format)?
+        };
+        source.base_iri.clone_from(&args.base);
+        sources.push(source);
+    }
+    let store = ctx.open()?;
+    let options = LoadOptions {
+        validate: !args.no_validate,
+    };
+    let report = store.load(sources, &options, &Bars::default())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for g in &report.graphs {
+            println!(
+                "{}: {} triples into <{}> ({} inferred types, {} replaced)",
+                g.location, g.triples, g.graph, g.inferred, g.replaced
+            );
+        }
+        let secs = report.elapsed.as_secs_f64();
+        println!(
+            "loaded {} triples in {:.2}s ({:.0} triples/s)",
+            report.triples(),
+            secs,
+            report.triples() as f64 / secs.max(1e-9)
+        );
+        print_validation_notes(&report.validation);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_validation_notes(report: &govgraph_graph::ValidationReport) {
+    let warnings = report
+        .results
+        .iter()
+        .filter(|r| r.severity == Severity::Warning)
+        .count();
+    let infos = report
+        .results
+        .iter()
+        .filter(|r| r.severity == Severity::Info)
+        .count();
+    if warnings + infos > 0 {
+        eprintln!(
+            "validation: {warnings} warning(s), {infos} info(s); `govgraph validate` lists them"
+        );
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TableFormat {
+    /// An aligned text table.
+    Table,
+    /// SPARQL results JSON.
+    Json,
+    /// CSV.
+    Csv,
+    /// TSV.
+    Tsv,
+    /// SPARQL results XML.
+    Xml,
+}
+
+#[derive(Debug, Args)]
+pub struct SparqlArgs {
+    /// The query; `@FILE` reads it from a file and `-` from standard input.
+    query: String,
+    /// Output format for SELECT and ASK.
+    #[arg(long, value_enum, default_value = "table")]
+    format: TableFormat,
+    /// Output format for CONSTRUCT and DESCRIBE: turtle, ntriples, jsonld, rdfxml.
+    #[arg(long, default_value = "turtle")]
+    graph_format: String,
+    /// Graphs that form the default graph (default: the union of all graphs).
+    #[arg(long = "default-graph")]
+    default_graphs: Vec<String>,
+    /// Cancel the query after this many seconds.
+    #[arg(long, default_value_t = 300)]
+    timeout: u64,
+}
+
+fn read_query(arg: &str) -> Result<String> {
+    if arg == "-" {
+        let mut q = String::new();
+        std::io::stdin()
+            .read_to_string(&mut q)
+            .context("reading the query from standard input")?;
+        Ok(q)
+    } else if let Some(path) = arg.strip_prefix('@') {
+        std::fs::read_to_string(path).with_context(|| format!("reading the query from {path}"))
+    } else {
+        Ok(arg.to_owned())
+    }
+}
+
+pub fn sparql(ctx: &Context, args: SparqlArgs) -> Result<ExitCode> {
+    let query = read_query(&args.query)?;
+    let graph_format = format_for_name(&args.graph_format)
+        .with_context(|| format!("unknown graph format {:?}", args.graph_format))?;
+    let solutions = match args.format {
+        TableFormat::Table => SolutionsFormat::Table,
+        TableFormat::Json => SolutionsFormat::Sparql(QueryResultsFormat::Json),
+        TableFormat::Csv => SolutionsFormat::Sparql(QueryResultsFormat::Csv),
+        TableFormat::Tsv => SolutionsFormat::Sparql(QueryResultsFormat::Tsv),
+        TableFormat::Xml => SolutionsFormat::Sparql(QueryResultsFormat::Xml),
+    };
+    let default_graphs = args
+        .default_graphs
+        .iter()
+        .map(|g| NamedNode::new(g.clone()).with_context(|| format!("--default-graph {g:?}")))
+        .collect::<Result<Vec<_>>>()?;
+    let store = ctx.open_for_reading()?;
+    let options = QueryOptions {
+        default_graphs,
+        named_graphs: Vec::new(),
+        timeout: Some(Duration::from_secs(args.timeout)),
+    };
+    let outcome = store.query(&query, &options)?;
+    let limits = Limits {
+        max_bytes: usize::MAX,
+    };
+    let out = serialize(
+        outcome.results,
+        &outcome.deadline,
+        solutions,
+        graph_format,
+        limits,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(&out.body)?;
+    if !out.body.ends_with(b"\n") {
+        writeln!(stdout)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// nquads or trig keep the graphs; turtle, ntriples, rdfxml and jsonld write one graph
+    /// (or the union of all).
+    #[arg(long, default_value = "nquads")]
+    format: String,
+    /// Export only this graph (an IRI).
+    #[arg(long, conflicts_with = "source")]
+    graph: Option<String>,
+    /// Export only this source's graph.
+    #[arg(long)]
+    source: Option<String>,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Include the graphs govgraph manages itself (ontology, shapes, load records).
+    #[arg(long)]
+    all: bool,
+}
+
+pub fn export(ctx: &Context, args: ExportArgs) -> Result<ExitCode> {
+    let format = format_for_name(&args.format)
+        .with_context(|| format!("unknown format {:?}", args.format))?;
+    let graph = match (&args.graph, &args.source) {
+        (Some(g), _) => Some(NamedNode::new(g.clone()).with_context(|| format!("--graph {g:?}"))?),
+        (None, Some(s)) => Some(source_graph(s)?),
+        (None, None) => None,
+    };
+    let store = ctx.open_for_reading()?;
+    let n = match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            let n = store.export(&mut w, format, graph.as_ref().map(NamedNode::as_ref), args.all)?;
+            w.flush()?;
+            n
+        }
+        None => {
+            let stdout = std::io::stdout().lock();
+            let mut w = std::io::BufWriter::new(stdout);
+            let n = store.export(&mut w, format, graph.as_ref().map(NamedNode::as_ref), args.all)?;
+            w.flush()?;
+            n
+        }
+    };
+    eprintln!(
+        "exported {n} {}",
+        if format.supports_datasets() {
+            "quads"
+        } else {
+            "triples"
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReportFormat {
+    /// One line per result.
+    Text,
+    /// JSON.
+    Json,
+    /// A SHACL validation report in Turtle.
+    Turtle,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Report format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: ReportFormat,
+}
+
+pub fn validate(ctx: &Context, args: ValidateArgs) -> Result<ExitCode> {
+    let store = ctx.open_for_reading()?;
+    let report = store.validate()?;
+    match args.format {
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        ReportFormat::Turtle => {
+            let mut ser =
+                govgraph_graph::oxigraph::io::RdfSerializer::from_format(RdfFormat::Turtle)
+                    .with_prefix("sh", govgraph_graph::vocab::sh::NS)?
+                    .for_writer(std::io::stdout().lock());
+            for t in report.to_graph().iter() {
+                ser.serialize_triple(t)?;
+            }
+            ser.finish()?.flush()?;
+        }
+        ReportFormat::Text => {
+            for r in &report.results {
+                let severity = match r.severity {
+                    Severity::Violation => "violation",
+                    Severity::Warning => "warning",
+                    Severity::Info => "info",
+                };
+                println!(
+                    "[{severity}] {} {}: {}",
+                    r.focus_node,
+                    r.path.as_deref().unwrap_or("-"),
+                    r.message
+                );
+            }
+            let warnings = report
+                .results
+                .iter()
+                .filter(|r| r.severity == Severity::Warning)
+                .count();
+            println!(
+                "{} violation(s), {warnings} warning(s), {} info(s)",
+                report.violations(),
+                report.results.len() - report.violations() - warnings
+            );
+        }
+    }
+    Ok(if report.violations() > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// A directory that does not exist yet.
+    target: PathBuf,
+}
+
+pub fn backup(ctx: &Context, args: BackupArgs) -> Result<ExitCode> {
+    #[cfg(feature = "rocksdb")]
+    {
+        let store = ctx.open()?;
+        store.backup(&args.target)?;
+        println!(
+            "backed up {} to {}",
+            ctx.data.display(),
+            args.target.display()
+        );
+        Ok(ExitCode::SUCCESS)
+    }
+    #[cfg(not(feature = "rocksdb"))]
+    {
+        let _ = (ctx, args);
+        bail!("this build has no on-disk storage")
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SourcesArgs {
+    /// Remove this source and all its facts.
+    #[arg(long)]
+    remove: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn sources(ctx: &Context, args: SourcesArgs) -> Result<ExitCode> {
+    if let Some(name) = &args.remove {
+        let store = ctx.open()?;
+        let n = store.remove_source(name)?;
+        println!("removed {n} triples of source {name}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let store = ctx.open_for_reading()?;
+    let sources = store.sources()?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&sources)?);
+    } else {
+        let header = ["graph", "triples", "loaded at", "location"].map(String::from);
+        let rows: Vec<Vec<String>> = sources
+            .iter()
+            .map(|s| {
+                vec![
+                    s.graph.clone(),
+                    s.triples.map(|n| n.to_string()).unwrap_or_default(),
+                    s.loaded_at.clone().unwrap_or_default(),
+                    s.location.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        govgraph_api::results::write_table(&mut std::io::stdout().lock(), &header, &rows)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "GOVGRAPH_ADDR", default_value = "127.0.0.1:7878")]
+    addr: SocketAddr,
+    /// Cancel queries after this many seconds.
+    #[arg(long, default_value_t = 30)]
+    query_timeout: u64,
+}
+
+fn run_server(
+    store: GraphStore,
+    args: &ServeArgs,
+    banner: impl FnOnce(SocketAddr) + Send + 'static,
+) -> Result<ExitCode> {
+    let state = Arc::new(AppState {
+        store: Arc::new(store),
+        config: ServerConfig {
+            query_timeout: Duration::from_secs(args.query_timeout),
+            ..ServerConfig::default()
+        },
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+            eprintln!("shutting down");
+        };
+        govgraph_api::serve(state, args.addr, banner, shutdown).await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn serve(ctx: &Context, args: ServeArgs) -> Result<ExitCode> {
+    let store = ctx.open()?;
+    run_server(store, &args, |addr| {
+        println!("govgraph serving SPARQL at http://{addr}/sparql");
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    serve: ServeArgs,
+    /// Load the demo catalog and exit without serving.
+    #[arg(long)]
+    no_serve: bool,
+}
+
+pub fn demo(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
+    let store = ctx.open()?;
+    let sources = govgraph_seeds::demo::DEMO_SOURCES
+        .iter()
+        .map(|s| LoadSource::from_bytes(s.name, s.path, RdfFormat::Turtle, s.turtle))
+        .collect();
+    let report = store.load(sources, &LoadOptions::default(), &Bars::default())?;
+    let overview = govgraph_agents::overview(&store)?;
+    println!(
+        "demo catalog loaded into {} ({} triples in {} sources, {:.1}s)",
+        ctx.data.display(),
+        report.triples(),
+        report.graphs.len(),
+        report.elapsed.as_secs_f64()
+    );
+    println!(
+        "  {} systems, {} datasets, {} columns, {} glossary terms, {} domains, {} people and teams,\n  \
+         {} tags, {} quality rules, {} policies, {} processing activities, {} table lineage edges",
+        overview.systems,
+        overview.datasets,
+        overview.columns,
+        overview.terms,
+        overview.domains,
+        overview.agents,
+        overview.tags,
+        overview.rules,
+        overview.policies,
+        overview.processing_activities,
+        overview.table_lineage_edges
+    );
+    print_validation_notes(&report.validation);
+    if args.no_serve {
+        return Ok(ExitCode::SUCCESS);
+    }
+    run_server(store, &args.serve, |addr| {
+        println!("\ngovgraph is serving the demo at http://{addr}/sparql\n");
+        println!("Try:");
+        for (what, query) in EXAMPLES {
+            println!("  # {what}");
+            println!(
+                "  curl -s http://{addr}/sparql -H 'Accept: text/csv' --data-urlencode 'query={}'\n",
+                query.split_whitespace().collect::<Vec<_>>().join(" ")
+            );
+        }
+        println!("Press Ctrl-C to stop.");
+    })
+}
+
+const EXAMPLES: &[(&str, &str)] = &[
+    (
+        "datasets by domain and layer",
+        "SELECT ?domain ?layer (COUNT(?d) AS ?datasets) WHERE { ?d a dcat:Dataset ; gg:layer ?layer ; \
+         gg:domain/skos:prefLabel ?domain } GROUP BY ?domain ?layer ORDER BY ?domain ?layer",
+    ),
+    (
+        "columns that hold personal data, with their classification",
+        "SELECT ?table ?column ?tag WHERE { ?c gg:tag ?t ; csvw:name ?column ; gg:columnOf/dct:identifier ?table . \
+         ?t a gg:Classification ; skos:prefLabel ?tag } ORDER BY ?table ?column",
+    ),
+    (
+        "what \"revenue\" means, and which columns implement it",
+        "SELECT ?term ?definition ?column WHERE { ?t skos:altLabel \"revenue\" ; skos:prefLabel ?term ; \
+         skos:definition ?definition . OPTIONAL { ?c gg:term ?t ; csvw:name ?name ; gg:columnOf/dct:identifier ?ds . \
+         BIND(CONCAT(?ds, \".\", ?name) AS ?column) } }",
+    ),
+    (
+        "everything gold.customer_lifetime_value is derived from, transitively",
+        "SELECT DISTINCT ?upstream WHERE { ?g dct:identifier \"gold.customer_lifetime_value\" ; \
+         prov:wasDerivedFrom+ ?u . ?u dct:identifier ?upstream }",
+    ),
+];

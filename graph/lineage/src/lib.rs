@@ -1,0 +1,1 @@
+//! Column-level lineage from SQL.

@@ -1,0 +1,21 @@
+//! govgraph's graph core.
+//!
+//! The embedded RDF store ([`GraphStore`]), the typed governance [`model`], deterministic
+//! [`iri`]s, atomic validated [`loader`], the [`shacl`] validator and the vocabulary
+//! constants ([`vocab`]). This crate knows no HTTP and no LLM.
+
+pub mod error;
+pub mod iri;
+pub mod loader;
+pub mod model;
+pub mod ontology;
+pub mod shacl;
+pub mod store;
+pub mod vocab;
+
+pub use error::{Error, Result};
+pub use iri::{ColumnKey, DatasetKey, IriScheme, Kind};
+pub use loader::{LoadOptions, LoadReport, LoadSource, NoProgress, Progress};
+pub use oxigraph;
+pub use shacl::{Severity, ValidationReport, ValidationResult};
+pub use store::{GraphStore, QueryOptions, QueryOutcome, StoreConfig};

@@ -1,0 +1,586 @@
+//! Atomic, validated loading of RDF sources into their own named graphs.
+//!
+//! A load parses every input, replaces each source's named graph, materialises the
+//! `rdfs:subClassOf` super-types of every typed node into the same graph, records the source
+//! in the meta graph, checks the touched graphs against the SHACL shapes, and commits, all in
+//! one transaction. Any error, whether a syntax error, a reserved graph or a SHACL violation,
+//! drops the transaction, so the store stays exactly as it was.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+use std::time::Duration;
+
+use oxigraph::io::{JsonLdProfileSet, RdfFormat, RdfParseError, RdfParser};
+use oxigraph::model::{
+    GraphName, GraphNameRef, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, QuadRef,
+    Term,
+};
+use oxigraph::store::Transaction;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::shacl::ValidationReport;
+use crate::vocab::{gg, graphs, prov, rdf, rdfs, xsd};
+
+/// Builds an [`Error::Parse`] from a parser error, with its line and column (1-based).
+pub(crate) fn parse_error(location: &str, e: impl Into<RdfParseError>) -> Error {
+    match e.into() {
+        RdfParseError::Syntax(e) => {
+            let (line, column) = match e.location() {
+                Some(range) => (Some(range.start.line + 1), Some(range.start.column + 1)),
+                None => (None, None),
+            };
+            let text = e.to_string();
+            // The Turtle family repeats the position in its message; it is in the fields already.
+            let message = match text.strip_prefix("Parser error at line ") {
+                Some(rest) => rest
+                    .split_once(": ")
+                    .map_or(text.clone(), |(_, m)| m.to_owned()),
+                None => text,
+            };
+            Error::Parse {
+                location: location.to_owned(),
+                line,
+                column,
+                message,
+            }
+        }
+        RdfParseError::Io(e) => Error::Parse {
+            location: location.to_owned(),
+            line: None,
+            column: None,
+            message: e.to_string(),
+        },
+    }
+}
+
+/// The RDF format for a file name, from its extension.
+pub fn format_for_path(path: &Path) -> Option<RdfFormat> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "ttl" | "turtle" => RdfFormat::Turtle,
+        "nt" | "ntriples" => RdfFormat::NTriples,
+        "nq" | "nquads" => RdfFormat::NQuads,
+        "trig" => RdfFormat::TriG,
+        "rdf" | "xml" | "owl" | "rdfxml" => RdfFormat::RdfXml,
+        "jsonld" | "json" => RdfFormat::JsonLd {
+            profile: JsonLdProfileSet::empty(),
+        },
+        "n3" => RdfFormat::N3,
+        _ => return None,
+    })
+}
+
+/// The RDF format for a name such as `turtle`, `nt`, `nquads`, `trig`, `rdfxml`, `jsonld`,
+/// or a media type.
+pub fn format_for_name(name: &str) -> Option<RdfFormat> {
+    let lower = name.to_ascii_lowercase();
+    RdfFormat::from_media_type(&lower)
+        .or_else(|| format_for_path(Path::new(&format!("x.{lower}"))))
+        .or(match lower.as_str() {
+            "n-triples" => Some(RdfFormat::NTriples),
+            "n-quads" => Some(RdfFormat::NQuads),
+            "rdf/xml" => Some(RdfFormat::RdfXml),
+            "json-ld" => Some(RdfFormat::JsonLd {
+                profile: JsonLdProfileSet::empty(),
+            }),
+            _ => None,
+        })
+}
+
+/// The named graph of a source. Names are free text; the graph IRI is
+/// `urn:govgraph:graph:` followed by the name, percent-encoded where needed.
+pub fn source_graph(name: &str) -> Result<NamedNode> {
+    if name.trim().is_empty() {
+        return Err(Error::invalid("source", "a source needs a name"));
+    }
+    let mut encoded = String::with_capacity(name.len());
+    for b in name.trim().bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~:/@!$&'()*+,;=".contains(&b) {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    let iri = format!("{}{encoded}", graphs::PREFIX);
+    check_not_reserved(&iri)?;
+    NamedNode::new(iri).map_err(|e| Error::invalid("source", e.to_string()))
+}
+
+fn check_not_reserved(iri: &str) -> Result<()> {
+    for reserved in [graphs::ONTOLOGY, graphs::SHAPES, graphs::META] {
+        if iri == reserved.as_str() {
+            return Err(Error::invalid(
+                iri,
+                "this graph is managed by govgraph itself and cannot be loaded into",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// One input to a load.
+pub struct LoadSource {
+    /// The source's name; its facts live in the graph [`source_graph`] gives for it.
+    pub name: String,
+    /// Where the data comes from, for messages and the meta graph (a file name, `stdin`).
+    pub location: String,
+    /// The serialisation.
+    pub format: RdfFormat,
+    /// The bytes.
+    pub reader: Box<dyn Read + Send>,
+    /// The total size in bytes, when known, for progress.
+    pub size: Option<u64>,
+    /// Base IRI for relative IRIs.
+    pub base_iri: Option<String>,
+}
+
+impl std::fmt::Debug for LoadSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadSource")
+            .field("name", &self.name)
+            .field("location", &self.location)
+            .field("format", &self.format)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LoadSource {
+    /// A file. The format comes from the extension unless given; the source name defaults
+    /// to `file:` plus the file name.
+    pub fn from_path(path: &Path, name: Option<&str>, format: Option<RdfFormat>) -> Result<Self> {
+        let location = path.display().to_string();
+        let format = match format.or_else(|| format_for_path(path)) {
+            Some(f) => f,
+            None => {
+                return Err(Error::UnknownFormat {
+                    location,
+                    hint: path
+                        .extension()
+                        .map(|e| format!(".{}", e.to_string_lossy())),
+                });
+            }
+        };
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let size = file.metadata().ok().map(|m| m.len());
+        let name = match name {
+            Some(n) => n.to_owned(),
+            None => format!(
+                "file:{}",
+                path.file_name()
+                    .map_or_else(|| location.clone(), |f| f.to_string_lossy().into_owned())
+            ),
+        };
+        Ok(Self {
+            name,
+            location,
+            format,
+            reader: Box::new(BufReader::with_capacity(1 << 20, file)),
+            size,
+            base_iri: None,
+        })
+    }
+
+    /// Bytes held in memory.
+    pub fn from_bytes(
+        name: &str,
+        location: &str,
+        format: RdfFormat,
+        bytes: impl Into<Vec<u8>>,
+    ) -> Self {
+        let bytes = bytes.into();
+        Self {
+            name: name.to_owned(),
+            location: location.to_owned(),
+            format,
+            size: Some(bytes.len() as u64),
+            reader: Box::new(std::io::Cursor::new(bytes)),
+            base_iri: None,
+        }
+    }
+}
+
+/// Reports the progress of long work. Every method has a do-nothing default.
+pub trait Progress: Sync {
+    /// A phase starts; `total` is in the phase's unit (bytes while parsing, else items).
+    fn phase(&self, _name: &str, _total: Option<u64>) {}
+    /// `n` more units are done.
+    fn advance(&self, _n: u64) {}
+    /// The phase is over.
+    fn finish(&self) {}
+}
+
+/// A [`Progress`] that reports nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// Settings of a load.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Check the SHACL shapes and refuse the load on a violation (default true).
+    pub validate: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self { validate: true }
+    }
+}
+
+/// What a load did to one graph.
+#[derive(Debug, Clone, Serialize)]
+pub struct GraphReport {
+    /// The source name.
+    pub source: String,
+    /// The graph IRI.
+    pub graph: String,
+    /// Where the data came from.
+    pub location: String,
+    /// Triples read from the input (after de-duplication).
+    pub triples: u64,
+    /// Super-type triples added.
+    pub inferred: u64,
+    /// Triples the graph held before and that were replaced.
+    pub replaced: u64,
+}
+
+/// What a load did.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadReport {
+    /// One entry per graph written.
+    pub graphs: Vec<GraphReport>,
+    /// Non-blocking validation results (warnings and infos).
+    pub validation: ValidationReport,
+    /// Wall time.
+    #[serde(with = "duration_ms")]
+    pub elapsed: Duration,
+}
+
+impl LoadReport {
+    /// Triples read, over all graphs.
+    pub fn triples(&self) -> u64 {
+        self.graphs.iter().map(|g| g.triples).sum()
+    }
+}
+
+mod duration_ms {
+    use serde::Serializer;
+    pub fn serialize<S: Serializer>(d: &std::time::Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u128(d.as_millis())
+    }
+}
+
+/// Counts and hashes the bytes a parser reads, and reports progress.
+struct Tap<'a, R> {
+    inner: R,
+    hasher: Sha256,
+    progress: &'a dyn Progress,
+    pending: u64,
+}
+
+impl<R: Read> Read for Tap<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.pending += n as u64;
+        if self.pending >= 1 << 20 {
+            self.progress.advance(self.pending);
+            self.pending = 0;
+        }
+        Ok(n)
+    }
+}
+
+/// The `rdfs:subClassOf` closure: for each class, all its strict super-classes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SuperClasses {
+    direct: HashMap<NamedNode, BTreeSet<NamedNode>>,
+}
+
+impl SuperClasses {
+    pub(crate) fn add(&mut self, sub: NamedNode, sup: NamedNode) {
+        if sub != sup {
+            self.direct.entry(sub).or_default().insert(sup);
+        }
+    }
+
+    /// All strict super-classes of `class`, cycles tolerated.
+    pub(crate) fn of(&self, class: &NamedNode) -> Vec<NamedNode> {
+        let mut seen = BTreeSet::new();
+        let mut stack: Vec<&NamedNode> = vec![class];
+        while let Some(c) = stack.pop() {
+            if let Some(sups) = self.direct.get(c) {
+                for s in sups {
+                    if s != class && seen.insert(s.clone()) {
+                        stack.push(s);
+                    }
+                }
+            }
+        }
+        seen.into_iter().collect()
+    }
+}
+
+/// Loads `sources` inside `tx`. The caller validates and commits.
+pub(crate) struct TxLoad<'p> {
+    pub(crate) progress: &'p dyn Progress,
+    pub(crate) supers: SuperClasses,
+}
+
+impl TxLoad<'_> {
+    pub(crate) fn run(
+        &mut self,
+        tx: &mut Transaction<'_>,
+        sources: Vec<LoadSource>,
+    ) -> Result<(Vec<GraphReport>, Vec<NamedNode>)> {
+        let mut reports: Vec<GraphReport> = Vec::new();
+        let mut touched: Vec<NamedNode> = Vec::new();
+        let mut typed: Vec<(NamedOrBlankNode, NamedNode, NamedNode)> = Vec::new();
+        for source in sources {
+            let graph = source_graph(&source.name)?;
+            if touched.contains(&graph) {
+                return Err(Error::invalid(
+                    &source.name,
+                    "two inputs of one load name the same source",
+                ));
+            }
+            let mut cleared: HashSet<NamedNode> = HashSet::new();
+            let mut counts: HashMap<NamedNode, (u64, u64)> = HashMap::new();
+            let replaced = clear(tx, &graph)?;
+            cleared.insert(graph.clone());
+            counts.insert(graph.clone(), (0, replaced));
+            self.progress
+                .phase(&format!("parsing {}", source.location), source.size);
+            let mut parser = RdfParser::from_format(source.format)
+                .rename_blank_nodes()
+                .with_default_graph(graph.clone());
+            if let Some(base) = &source.base_iri {
+                parser = parser
+                    .with_base_iri(base.clone())
+                    .map_err(|e| Error::invalid("base IRI", e.to_string()))?;
+            }
+            let mut tap = Tap {
+                inner: source.reader,
+                hasher: Sha256::new(),
+                progress: self.progress,
+                pending: 0,
+            };
+            for quad in parser.for_reader(&mut tap) {
+                let quad: Quad = quad.map_err(|e| parse_error(&source.location, e))?;
+                let g = match &quad.graph_name {
+                    GraphName::NamedNode(n) => n.clone(),
+                    GraphName::BlankNode(b) => {
+                        return Err(Error::invalid(
+                            &source.location,
+                            format!(
+                                "blank-node graph names are not supported (_:{})",
+                                b.as_str()
+                            ),
+                        ));
+                    }
+                    GraphName::DefaultGraph => graph.clone(),
+                };
+                if !cleared.contains(&g) {
+                    check_not_reserved(g.as_str())?;
+                    let replaced = clear(tx, &g)?;
+                    counts.insert(g.clone(), (0, replaced));
+                    cleared.insert(g.clone());
+                }
+                if quad.predicate.as_ref() == rdf::TYPE {
+                    if let Term::NamedNode(class) = &quad.object {
+                        typed.push((quad.subject.clone(), class.clone(), g.clone()));
+                    }
+                } else if quad.predicate.as_ref() == rdfs::SUB_CLASS_OF
+                    && let (NamedOrBlankNode::NamedNode(sub), Term::NamedNode(sup)) =
+                        (&quad.subject, &quad.object)
+                {
+                    self.supers.add(sub.clone(), sup.clone());
+                }
+                tx.insert(QuadRef::new(
+                    &quad.subject,
+                    &quad.predicate,
+                    &quad.object,
+                    &g,
+                ));
+                if let Some(c) = counts.get_mut(&g) {
+                    c.0 += 1;
+                }
+            }
+            self.progress.advance(tap.pending);
+            self.progress.finish();
+            let hash: String = tap
+                .hasher
+                .finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let mut graphs_of_source: Vec<_> = counts.into_iter().collect();
+            graphs_of_source.sort_by(|a, b| a.0.cmp(&b.0));
+            for (g, (triples, replaced)) in graphs_of_source {
+                write_meta(tx, &g, &source.location, source.format, &hash, triples)?;
+                touched.push(g.clone());
+                reports.push(GraphReport {
+                    source: source.name.clone(),
+                    graph: g.into_string(),
+                    location: source.location.clone(),
+                    triples,
+                    inferred: 0,
+                    replaced,
+                });
+            }
+        }
+        self.progress
+            .phase("inferring super-types", Some(typed.len() as u64));
+        let mut inferred: HashMap<String, u64> = HashMap::new();
+        for (i, (subject, class, g)) in typed.iter().enumerate() {
+            for sup in self.supers.of(class) {
+                tx.insert(QuadRef::new(subject, rdf::TYPE, &sup, g));
+                *inferred.entry(g.as_str().to_owned()).or_default() += 1;
+            }
+            if i % 65_536 == 65_535 {
+                self.progress.advance(65_536);
+            }
+        }
+        self.progress.finish();
+        for r in &mut reports {
+            r.inferred = inferred.get(&r.graph).copied().unwrap_or(0);
+        }
+        Ok((reports, touched))
+    }
+}
+
+/// Empties a graph inside the transaction and returns how many triples it held.
+fn clear(tx: &mut Transaction<'_>, graph: &NamedNode) -> Result<u64> {
+    let before = tx
+        .quads_for_pattern(None, None, None, Some(graph.as_ref().into()))
+        .count() as u64;
+    if before > 0 {
+        tx.clear_graph(GraphNameRef::NamedNode(graph.as_ref()))?;
+    }
+    Ok(before)
+}
+
+fn write_meta(
+    tx: &mut Transaction<'_>,
+    graph: &NamedNode,
+    location: &str,
+    format: RdfFormat,
+    hash: &str,
+    triples: u64,
+) -> Result<()> {
+    let meta = GraphNameRef::NamedNode(graphs::META);
+    let old: Vec<Quad> = tx
+        .quads_for_pattern(Some(graph.as_ref().into()), None, None, Some(meta))
+        .collect::<Result<_, _>>()?;
+    for q in &old {
+        tx.remove(q);
+    }
+    let now = now_xsd();
+    let add = |tx: &mut Transaction<'_>, p: NamedNodeRef<'_>, o: Term| {
+        tx.insert(QuadRef::new(graph, p, &o, meta));
+    };
+    add(tx, rdf::TYPE, gg::SOURCE.into_owned().into());
+    add(tx, gg::GRAPH, graph.clone().into());
+    add(
+        tx,
+        gg::SOURCE_LOCATION,
+        Literal::new_simple_literal(location).into(),
+    );
+    add(
+        tx,
+        gg::FORMAT,
+        Literal::new_simple_literal(format.name()).into(),
+    );
+    add(
+        tx,
+        gg::CONTENT_HASH,
+        Literal::new_simple_literal(hash).into(),
+    );
+    add(
+        tx,
+        gg::TRIPLE_COUNT,
+        Literal::new_typed_literal(triples.to_string(), xsd::INTEGER).into(),
+    );
+    add(
+        tx,
+        prov::GENERATED_AT_TIME,
+        Literal::new_typed_literal(now, xsd::DATE_TIME).into(),
+    );
+    Ok(())
+}
+
+/// The current time as an `xsd:dateTime` in UTC.
+pub fn now_xsd() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_right() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
+
+    #[test]
+    fn formats_from_names() {
+        assert_eq!(format_for_path(Path::new("a.TTL")), Some(RdfFormat::Turtle));
+        assert_eq!(format_for_path(Path::new("a.nq")), Some(RdfFormat::NQuads));
+        assert_eq!(format_for_name("text/turtle"), Some(RdfFormat::Turtle));
+        assert_eq!(format_for_name("ntriples"), Some(RdfFormat::NTriples));
+        assert_eq!(format_for_path(Path::new("a.csv")), None);
+    }
+
+    #[test]
+    fn source_graphs_are_encoded_and_reserved_ones_refused() {
+        assert_eq!(
+            source_graph("file:a b.ttl").unwrap().as_str(),
+            "urn:govgraph:graph:file:a%20b.ttl"
+        );
+        assert!(source_graph("ontology").is_err());
+        assert!(source_graph(" ").is_err());
+    }
+
+    #[test]
+    fn superclass_closure_is_transitive_and_tolerates_cycles() {
+        let n = |s: &str| NamedNode::new_unchecked(format!("http://x/{s}"));
+        let mut s = SuperClasses::default();
+        s.add(n("a"), n("b"));
+        s.add(n("b"), n("c"));
+        s.add(n("c"), n("a"));
+        assert_eq!(s.of(&n("a")), vec![n("b"), n("c")]);
+    }
+}

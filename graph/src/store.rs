@@ -1,0 +1,734 @@
+//! The graph store: oxigraph on disk (RocksDB) or in memory, with govgraph's rules around it.
+//!
+//! One process owns a data directory at a time (an advisory lock says who). The ontology and
+//! the shapes live in their own graphs and are refreshed when the binary's copies change.
+//! Every write goes through one writer lock and one transaction.
+
+use std::fs::File;
+#[cfg(feature = "rocksdb")]
+use std::fs::OpenOptions;
+use std::io::Write;
+#[cfg(feature = "rocksdb")]
+use std::io::{Read, Seek};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{RecvTimeoutError, Sender, channel};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use oxigraph::io::{RdfFormat, RdfSerializer};
+use oxigraph::model::{
+    GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, Quad, Term,
+    TermRef,
+};
+use oxigraph::sparql::{
+    CancellationToken, PreparedSparqlQuery, QueryEvaluationError, QueryResults, QuerySolution,
+    SparqlEvaluator,
+};
+#[cfg(feature = "rocksdb")]
+use oxigraph::store::StorageError;
+use oxigraph::store::{Store, Transaction};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::iri::IriScheme;
+use crate::loader::{
+    LoadOptions, LoadReport, LoadSource, NoProgress, Progress, SuperClasses, TxLoad,
+};
+use crate::model::TripleRead;
+use crate::ontology;
+use crate::shacl::{Shapes, ValidationReport};
+use crate::vocab::{self, gg, graphs, rdfs};
+
+#[cfg(feature = "rocksdb")]
+const LOCK_FILE: &str = "govgraph.lock";
+#[cfg(feature = "rocksdb")]
+const STORE_DIR: &str = "store";
+
+/// Settings of a store.
+#[derive(Debug, Clone, Default)]
+pub struct StoreConfig {
+    /// How entity IRIs are minted.
+    pub scheme: IriScheme,
+}
+
+/// How a SPARQL query is run.
+#[derive(Debug, Clone, Default)]
+pub struct QueryOptions {
+    /// Graphs that form the default graph (`default-graph-uri`). Empty: the query's FROM, or
+    /// else the union of all graphs.
+    pub default_graphs: Vec<NamedNode>,
+    /// Graphs available to GRAPH (`named-graph-uri`). Empty: the query's FROM NAMED, or all.
+    pub named_graphs: Vec<NamedNode>,
+    /// Cancel evaluation after this long.
+    pub timeout: Option<Duration>,
+}
+
+/// A running query's results, and the timer that cancels it if it runs too long.
+pub struct QueryOutcome {
+    /// The results. They are computed lazily, while being read.
+    pub results: QueryResults<'static>,
+    /// Keeps the deadline armed until the results are consumed.
+    pub deadline: Deadline,
+}
+
+impl std::fmt::Debug for QueryOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueryOutcome")
+            .field("deadline", &self.deadline)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Cancels a query when its time is up, unless dropped first.
+#[derive(Debug)]
+pub struct Deadline {
+    _armed: Option<Sender<()>>,
+    timeout: Option<Duration>,
+}
+
+impl Deadline {
+    fn arm(timeout: Option<Duration>, token: CancellationToken) -> Self {
+        let Some(limit) = timeout else {
+            return Self {
+                _armed: None,
+                timeout,
+            };
+        };
+        let (tx, rx) = channel::<()>();
+        let spawned = std::thread::Builder::new()
+            .name("query-deadline".into())
+            .spawn(move || {
+                if let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
+                    token.cancel();
+                }
+            });
+        Self {
+            _armed: spawned.ok().map(|_| tx),
+            timeout,
+        }
+    }
+
+    /// Maps an evaluation error, turning a cancellation into [`Error::Timeout`].
+    pub fn map_error(&self, e: QueryEvaluationError) -> Error {
+        match e {
+            QueryEvaluationError::Cancelled => Error::Timeout(self.timeout.unwrap_or_default()),
+            other => Error::Query(other.to_string()),
+        }
+    }
+}
+
+/// A loaded source, as the meta graph records it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceInfo {
+    /// The graph IRI.
+    pub graph: String,
+    /// Where the data came from.
+    pub location: Option<String>,
+    /// The format name.
+    pub format: Option<String>,
+    /// Triples read from it.
+    pub triples: Option<u64>,
+    /// When it was loaded.
+    pub loaded_at: Option<String>,
+    /// SHA-256 of its bytes.
+    pub content_hash: Option<String>,
+}
+
+/// Sizes of the store.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreStats {
+    /// Quads over all graphs.
+    pub quads: usize,
+    /// Named graphs.
+    pub graphs: usize,
+}
+
+/// govgraph's graph store.
+pub struct GraphStore {
+    store: Store,
+    dir: Option<PathBuf>,
+    read_only: bool,
+    _lock: Option<File>,
+    scheme: IriScheme,
+    shapes: Arc<Shapes>,
+    supers: RwLock<SuperClasses>,
+    writer: Mutex<()>,
+}
+
+impl std::fmt::Debug for GraphStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GraphStore")
+            .field("dir", &self.dir)
+            .field("read_only", &self.read_only)
+            .field("scheme", &self.scheme)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "rocksdb")]
+fn lock_dir(dir: &Path) -> Result<File> {
+    let path = dir.join(LOCK_FILE);
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => {
+            file.set_len(0).map_err(|e| Error::io(&path, e))?;
+            file.rewind().map_err(|e| Error::io(&path, e))?;
+            writeln!(file, "pid {}", std::process::id()).map_err(|e| Error::io(&path, e))?;
+            file.flush().map_err(|e| Error::io(&path, e))?;
+            Ok(file)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.trim();
+            Err(Error::InUse {
+                path: dir.to_owned(),
+                holder: (!holder.is_empty()).then(|| holder.to_owned()),
+            })
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
+    }
+}
+
+#[cfg(feature = "rocksdb")]
+fn is_transient(e: &StorageError) -> bool {
+    let text = e.to_string();
+    text.contains("No such file") || text.contains("Corruption")
+}
+
+#[cfg(feature = "rocksdb")]
+fn storage_open_error(dir: &Path, e: StorageError) -> Error {
+    let text = e.to_string();
+    if text.contains("lock")
+        || text.contains("LOCK")
+        || text.contains("Resource temporarily unavailable")
+    {
+        Error::InUse {
+            path: dir.to_owned(),
+            holder: None,
+        }
+    } else {
+        Error::Storage(e)
+    }
+}
+
+impl GraphStore {
+    /// Opens (creating if needed) the store in a data directory, for reading and writing.
+    ///
+    /// Fails with [`Error::InUse`] when another process holds the directory.
+    #[cfg(feature = "rocksdb")]
+    pub fn open(dir: &Path, config: StoreConfig) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let lock = lock_dir(dir)?;
+        let store = Store::open(dir.join(STORE_DIR)).map_err(|e| storage_open_error(dir, e))?;
+        Self::finish_open(store, Some(dir.to_owned()), false, Some(lock), config)
+    }
+
+    /// Opens an existing store without writing to it. It works while another process holds
+    /// the directory, and sees the data as of the moment it opens.
+    #[cfg(feature = "rocksdb")]
+    pub fn open_read_only(dir: &Path, config: StoreConfig) -> Result<Self> {
+        let path = dir.join(STORE_DIR);
+        if !path.exists() {
+            return Err(Error::invalid(
+                dir.display().to_string(),
+                "no govgraph store here; run `govgraph init` or `govgraph load` first",
+            ));
+        }
+        // A writer in another process may be flushing or compacting while we read its file
+        // list; such a race shows up as a missing file, and a new attempt sees the new list.
+        let mut attempt = 0;
+        let store = loop {
+            match Store::open_read_only(&path) {
+                Ok(store) => break store,
+                Err(e) if attempt < 8 && is_transient(&e) => {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(100 * attempt));
+                }
+                Err(e) => return Err(storage_open_error(dir, e)),
+            }
+        };
+        Self::finish_open(store, Some(dir.to_owned()), true, None, config)
+    }
+
+    /// Opens for reading and writing, or read-only when another process holds the directory.
+    #[cfg(feature = "rocksdb")]
+    pub fn open_for_reading(dir: &Path, config: StoreConfig) -> Result<Self> {
+        match Self::open(dir, config.clone()) {
+            Err(Error::InUse { .. }) => Self::open_read_only(dir, config),
+            other => other,
+        }
+    }
+
+    /// A fresh store in memory, for tests and one-off work.
+    pub fn in_memory(config: StoreConfig) -> Result<Self> {
+        Self::finish_open(Store::new()?, None, false, None, config)
+    }
+
+    fn finish_open(
+        store: Store,
+        dir: Option<PathBuf>,
+        read_only: bool,
+        lock: Option<File>,
+        config: StoreConfig,
+    ) -> Result<Self> {
+        let shapes = Shapes::from_turtle(ontology::SHAPES_TTL, "ontology/shapes.ttl")?;
+        let this = Self {
+            store,
+            dir,
+            read_only,
+            _lock: lock,
+            scheme: config.scheme,
+            shapes: Arc::new(shapes),
+            supers: RwLock::new(SuperClasses::default()),
+            writer: Mutex::new(()),
+        };
+        if !read_only {
+            this.install_ontology()?;
+        }
+        this.refresh_superclasses()?;
+        Ok(this)
+    }
+
+    /// Writes the ontology and the shapes into their graphs when the stored copies differ.
+    fn install_ontology(&self) -> Result<()> {
+        let mut hasher = Sha256::new();
+        hasher.update(ontology::ONTOLOGY_TTL.as_bytes());
+        hasher.update([0]);
+        hasher.update(ontology::SHAPES_TTL.as_bytes());
+        let hash: String = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let current = self.store.quads_for_pattern(
+            Some(graphs::ONTOLOGY.into()),
+            Some(gg::CONTENT_HASH),
+            None,
+            Some(GraphNameRef::NamedNode(graphs::META)),
+        );
+        for q in current {
+            if let Term::Literal(l) = q?.object
+                && l.value() == hash
+            {
+                return Ok(());
+            }
+        }
+        let _w = self
+            .writer
+            .lock()
+            .map_err(|_| Error::Query("writer lock poisoned".into()))?;
+        let mut tx = self.store.start_transaction()?;
+        for (graph, text, location) in [
+            (
+                graphs::ONTOLOGY,
+                ontology::ONTOLOGY_TTL,
+                "ontology/govgraph.ttl",
+            ),
+            (graphs::SHAPES, ontology::SHAPES_TTL, "ontology/shapes.ttl"),
+        ] {
+            tx.clear_graph(GraphNameRef::NamedNode(graph))?;
+            let parser =
+                oxigraph::io::RdfParser::from_format(RdfFormat::Turtle).with_default_graph(graph);
+            for quad in parser.for_slice(text.as_bytes()) {
+                let quad = quad.map_err(|e| crate::loader::parse_error(location, e))?;
+                tx.insert(&quad);
+            }
+        }
+        let meta = GraphNameRef::NamedNode(graphs::META);
+        let old: Vec<Quad> = tx
+            .quads_for_pattern(Some(graphs::ONTOLOGY.into()), None, None, Some(meta))
+            .collect::<Result<_, _>>()?;
+        for q in &old {
+            tx.remove(q);
+        }
+        tx.insert(oxigraph::model::QuadRef::new(
+            graphs::ONTOLOGY,
+            gg::CONTENT_HASH,
+            oxigraph::model::LiteralRef::new_simple_literal(&hash),
+            meta,
+        ));
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn refresh_superclasses(&self) -> Result<()> {
+        let mut supers = SuperClasses::default();
+        for q in self
+            .store
+            .quads_for_pattern(None, Some(rdfs::SUB_CLASS_OF), None, None)
+        {
+            let q = q?;
+            if let (NamedOrBlankNode::NamedNode(sub), Term::NamedNode(sup)) = (q.subject, q.object)
+            {
+                supers.add(sub, sup);
+            }
+        }
+        *self
+            .supers
+            .write()
+            .map_err(|_| Error::Query("superclass lock poisoned".into()))? = supers;
+        Ok(())
+    }
+
+    /// The data directory, for on-disk stores.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// Whether the store was opened read-only.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// The IRI scheme of this deployment.
+    pub fn scheme(&self) -> &IriScheme {
+        &self.scheme
+    }
+
+    /// The underlying oxigraph store, for reads the wrapper does not cover.
+    pub fn raw(&self) -> &Store {
+        &self.store
+    }
+
+    fn check_writable(&self) -> Result<()> {
+        if self.read_only {
+            Err(Error::InUse {
+                path: self.dir.clone().unwrap_or_default(),
+                holder: Some("opened read-only because another process holds it".into()),
+            })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Loads sources atomically; see [`crate::loader`].
+    pub fn load(
+        &self,
+        sources: Vec<LoadSource>,
+        options: &LoadOptions,
+        progress: &dyn Progress,
+    ) -> Result<LoadReport> {
+        self.check_writable()?;
+        let _w = self
+            .writer
+            .lock()
+            .map_err(|_| Error::Query("writer lock poisoned".into()))?;
+        let start = Instant::now();
+        let supers = self
+            .supers
+            .read()
+            .map_err(|_| Error::Query("superclass lock poisoned".into()))?
+            .clone();
+        let mut tx = self.store.start_transaction()?;
+        let mut run = TxLoad { progress, supers };
+        let (graphs, touched) = run.run(&mut tx, sources)?;
+        let validation = if options.validate {
+            progress.phase("validating against the SHACL shapes", None);
+            let report = self
+                .shapes
+                .validate(&|q| select_in_transaction(&tx, q), Some(&touched))?;
+            progress.finish();
+            report
+        } else {
+            ValidationReport {
+                conforms: true,
+                results: Vec::new(),
+            }
+        };
+        if validation.violations() > 0 {
+            return Err(Error::Validation(Box::new(validation)));
+        }
+        progress.phase("committing", None);
+        tx.commit()?;
+        progress.finish();
+        *self
+            .supers
+            .write()
+            .map_err(|_| Error::Query("superclass lock poisoned".into()))? = run.supers;
+        Ok(LoadReport {
+            graphs,
+            validation,
+            elapsed: start.elapsed(),
+        })
+    }
+
+    /// Loads one source with default options and no progress.
+    pub fn load_one(&self, source: LoadSource) -> Result<LoadReport> {
+        self.load(vec![source], &LoadOptions::default(), &NoProgress)
+    }
+
+    /// Removes a source's graph and its record, atomically. Returns the triples removed.
+    pub fn remove_source(&self, name: &str) -> Result<u64> {
+        self.check_writable()?;
+        let graph = crate::loader::source_graph(name)?;
+        let _w = self
+            .writer
+            .lock()
+            .map_err(|_| Error::Query("writer lock poisoned".into()))?;
+        let mut tx = self.store.start_transaction()?;
+        let n = tx
+            .quads_for_pattern(None, None, None, Some(graph.as_ref().into()))
+            .count() as u64;
+        tx.remove_named_graph(graph.as_ref())?;
+        let meta = GraphNameRef::NamedNode(graphs::META);
+        let old: Vec<Quad> = tx
+            .quads_for_pattern(Some(graph.as_ref().into()), None, None, Some(meta))
+            .collect::<Result<_, _>>()?;
+        for q in &old {
+            tx.remove(q);
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// The loaded sources, from the meta graph.
+    pub fn sources(&self) -> Result<Vec<SourceInfo>> {
+        let rows = self.select(
+            "SELECT ?g ?loc ?fmt ?n ?at ?hash WHERE { GRAPH <urn:govgraph:graph:meta> {
+               ?g a gg:Source .
+               OPTIONAL { ?g gg:sourceLocation ?loc } OPTIONAL { ?g gg:format ?fmt }
+               OPTIONAL { ?g gg:tripleCount ?n } OPTIONAL { ?g prov:generatedAtTime ?at }
+               OPTIONAL { ?g gg:contentHash ?hash } } } ORDER BY ?g",
+        )?;
+        let lit = |row: &QuerySolution, v: &str| match row.get(v) {
+            Some(Term::Literal(l)) => Some(l.value().to_owned()),
+            _ => None,
+        };
+        Ok(rows
+            .iter()
+            .filter_map(|row| {
+                let graph = match row.get("g")? {
+                    Term::NamedNode(n) => n.as_str().to_owned(),
+                    _ => return None,
+                };
+                Some(SourceInfo {
+                    graph,
+                    location: lit(row, "loc"),
+                    format: lit(row, "fmt"),
+                    triples: lit(row, "n").and_then(|n| n.parse().ok()),
+                    loaded_at: lit(row, "at"),
+                    content_hash: lit(row, "hash"),
+                })
+            })
+            .collect())
+    }
+
+    /// Prepares a SPARQL query with govgraph's prefixes predeclared and the dataset set.
+    fn prepare(
+        &self,
+        sparql: &str,
+        options: &QueryOptions,
+        token: CancellationToken,
+    ) -> Result<PreparedSparqlQuery> {
+        let mut evaluator = SparqlEvaluator::new().with_cancellation_token(token);
+        for (prefix, ns) in vocab::prefix_pairs() {
+            evaluator = evaluator
+                .with_prefix(prefix, ns)
+                .map_err(|e| Error::Query(e.to_string()))?;
+        }
+        let mut prepared = evaluator.parse_query(sparql).map_err(|e| Error::Syntax {
+            message: e.to_string(),
+        })?;
+        let dataset = prepared.dataset_mut();
+        if !options.default_graphs.is_empty() || !options.named_graphs.is_empty() {
+            if options.default_graphs.is_empty() {
+                dataset.set_default_graph_as_union();
+            } else {
+                dataset.set_default_graph(
+                    options
+                        .default_graphs
+                        .iter()
+                        .cloned()
+                        .map(Into::into)
+                        .collect(),
+                );
+            }
+            if !options.named_graphs.is_empty() {
+                dataset.set_available_named_graphs(
+                    options
+                        .named_graphs
+                        .iter()
+                        .cloned()
+                        .map(Into::into)
+                        .collect(),
+                );
+            }
+        } else if dataset.is_default_dataset() {
+            dataset.set_default_graph_as_union();
+        }
+        Ok(prepared)
+    }
+
+    /// Runs a SPARQL query. Without FROM or protocol graphs, the default graph is the union
+    /// of all graphs.
+    pub fn query(&self, sparql: &str, options: &QueryOptions) -> Result<QueryOutcome> {
+        let token = CancellationToken::new();
+        let prepared = self.prepare(sparql, options, token.clone())?;
+        let deadline = Deadline::arm(options.timeout, token);
+        let results = prepared
+            .on_store(&self.store)
+            .execute()
+            .map_err(|e| deadline.map_error(e))?;
+        Ok(QueryOutcome { results, deadline })
+    }
+
+    /// Runs a SELECT query and collects its solutions.
+    pub fn select(&self, sparql: &str) -> Result<Vec<QuerySolution>> {
+        let outcome = self.query(sparql, &QueryOptions::default())?;
+        collect_solutions(outcome.results, &outcome.deadline)
+    }
+
+    /// Validates the whole store against the shapes.
+    pub fn validate(&self) -> Result<ValidationReport> {
+        self.shapes.validate(&|q| self.select(q), None)
+    }
+
+    /// Writes the store (or one graph) in `format`. Dataset formats (N-Quads, TriG) keep the
+    /// graphs; triple formats get one graph, or the union of all graphs when none is named.
+    /// Without a graph, the graphs govgraph manages itself (ontology, shapes, meta) are left out
+    /// unless `include_managed` is set, so the dump loads back into any store.
+    pub fn export(
+        &self,
+        writer: impl Write,
+        format: RdfFormat,
+        graph: Option<NamedNodeRef<'_>>,
+        include_managed: bool,
+    ) -> Result<u64> {
+        let mut serializer = RdfSerializer::from_format(format);
+        for (prefix, ns) in vocab::prefix_pairs() {
+            serializer = serializer
+                .with_prefix(prefix, ns)
+                .map_err(|e| Error::invalid("prefix", e.to_string()))?;
+        }
+        let mut out = serializer.for_writer(writer);
+        let mut n = 0u64;
+        let graph_filter = graph.map(GraphNameRef::NamedNode);
+        let io_err = |e: std::io::Error| Error::io("export", e);
+        let managed = [graphs::ONTOLOGY, graphs::SHAPES, graphs::META];
+        for quad in self.store.quads_for_pattern(None, None, None, graph_filter) {
+            let quad = quad?;
+            if graph.is_none()
+                && !include_managed
+                && matches!(&quad.graph_name, oxigraph::model::GraphName::NamedNode(g) if managed.contains(&g.as_ref()))
+            {
+                continue;
+            }
+            if format.supports_datasets() {
+                out.serialize_quad(&quad).map_err(io_err)?;
+            } else {
+                out.serialize_triple(oxigraph::model::TripleRef::new(
+                    &quad.subject,
+                    &quad.predicate,
+                    &quad.object,
+                ))
+                .map_err(io_err)?;
+            }
+            n += 1;
+        }
+        out.finish().map_err(io_err)?;
+        Ok(n)
+    }
+
+    /// Takes a consistent backup of an on-disk store into `target`, a directory that must not
+    /// exist yet. The result is itself a data directory. It runs while the store is in use; on
+    /// the same file system it hard-links the immutable files, so it is cheap.
+    #[cfg(feature = "rocksdb")]
+    pub fn backup(&self, target: &Path) -> Result<()> {
+        if self.dir.is_none() {
+            return Err(Error::invalid(
+                "backup",
+                "an in-memory store cannot be backed up; use export",
+            ));
+        }
+        if target.exists() {
+            return Err(Error::invalid(
+                target.display().to_string(),
+                "already exists; backups go to a new directory",
+            ));
+        }
+        std::fs::create_dir_all(target).map_err(|e| Error::io(target, e))?;
+        self.store.flush()?;
+        self.store.backup(target.join(STORE_DIR))?;
+        Ok(())
+    }
+
+    /// Counts quads and named graphs.
+    pub fn stats(&self) -> Result<StoreStats> {
+        Ok(StoreStats {
+            quads: self.store.len()?,
+            graphs: self.store.named_graphs().count(),
+        })
+    }
+}
+
+/// Collects a SELECT's solutions, mapping evaluation errors.
+pub fn collect_solutions(
+    results: QueryResults<'_>,
+    deadline: &Deadline,
+) -> Result<Vec<QuerySolution>> {
+    match results {
+        QueryResults::Solutions(solutions) => solutions
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| deadline.map_error(e)),
+        _ => Err(Error::invalid("query", "expected a SELECT query")),
+    }
+}
+
+fn select_in_transaction(tx: &Transaction<'_>, sparql: &str) -> Result<Vec<QuerySolution>> {
+    let mut prepared = SparqlEvaluator::new()
+        .parse_query(sparql)
+        .map_err(|e| Error::Syntax {
+            message: e.to_string(),
+        })?;
+    prepared.dataset_mut().set_default_graph_as_union();
+    let results = prepared
+        .on_transaction(tx)
+        .execute()
+        .map_err(|e| Error::Query(e.to_string()))?;
+    match results {
+        QueryResults::Solutions(s) => s
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Error::Query(e.to_string())),
+        _ => Err(Error::invalid("query", "expected a SELECT query")),
+    }
+}
+
+impl TripleRead for GraphStore {
+    fn objects(
+        &self,
+        subject: NamedOrBlankNodeRef<'_>,
+        predicate: NamedNodeRef<'_>,
+    ) -> Result<Vec<Term>> {
+        let mut out = self
+            .store
+            .quads_for_pattern(Some(subject), Some(predicate), None, None)
+            .map(|q| q.map(|q| q.object))
+            .collect::<Result<Vec<_>, _>>()?;
+        out.sort_by_key(ToString::to_string);
+        out.dedup();
+        Ok(out)
+    }
+
+    fn subjects(
+        &self,
+        predicate: NamedNodeRef<'_>,
+        object: TermRef<'_>,
+    ) -> Result<Vec<NamedOrBlankNode>> {
+        let mut out = self
+            .store
+            .quads_for_pattern(None, Some(predicate), Some(object), None)
+            .map(|q| q.map(|q| q.subject))
+            .collect::<Result<Vec<_>, _>>()?;
+        out.sort_by_key(ToString::to_string);
+        out.dedup();
+        Ok(out)
+    }
+}

@@ -1,0 +1,307 @@
+//! End-to-end tests of the `govgraph` binary over an on-disk data directory.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::process::{Command, Stdio};
+
+use common::*;
+
+const COUNT_ALL: &str = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }";
+
+fn count_graph(data: &std::path::Path, graph: &str) -> u64 {
+    count(
+        data,
+        &format!("SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"),
+    )
+}
+
+#[test]
+fn every_rdf_format_loads_into_its_own_graph() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    for file in ["catalog.ttl", "catalog.nt", "catalog.rdf", "catalog.jsonld"] {
+        let path = data_file(file);
+        let out = ok(data, &["load", path.to_str().unwrap()]);
+        assert!(out.contains("27 triples"), "{file}: {out}");
+        // 27 asserted triples plus materialised super-types.
+        assert!(count_graph(data, &format!("urn:govgraph:graph:file:{file}")) > 27);
+    }
+    // Quad formats keep their own graph names.
+    for file in ["catalog.nq", "catalog.trig"] {
+        let out = ok(data, &["load", data_file(file).to_str().unwrap()]);
+        assert!(
+            out.contains("<urn:govgraph:graph:crm:accounts>"),
+            "{file}: {out}"
+        );
+    }
+    let sources = ok(data, &["sources"]);
+    assert!(
+        sources.contains("urn:govgraph:graph:file:catalog.jsonld"),
+        "{sources}"
+    );
+    // Super-types are materialised: the gg:Table is a dcat:Dataset.
+    assert_eq!(
+        count(
+            data,
+            "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <urn:govgraph:graph:file:catalog.ttl> { \
+             <https://id.govgraph.dev/dataset/crm/public.accounts> a dcat:Dataset } }"
+        ),
+        1
+    );
+}
+
+#[test]
+fn reloading_a_source_replaces_exactly_its_facts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let path = data_file("catalog.ttl");
+    ok(data, &["load", path.to_str().unwrap(), "--source", "crm"]);
+    ok(
+        data,
+        &[
+            "load",
+            data_file("catalog.nt").to_str().unwrap(),
+            "--source",
+            "other",
+        ],
+    );
+    let total = count(data, COUNT_ALL);
+    let crm = count_graph(data, "urn:govgraph:graph:crm");
+    let edited = dir.path().join("edited.ttl");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("Customer accounts", "All customer accounts");
+    std::fs::write(&edited, text).unwrap();
+    let out = ok(data, &["load", edited.to_str().unwrap(), "--source", "crm"]);
+    assert!(out.contains("replaced"), "{out}");
+    assert_eq!(count_graph(data, "urn:govgraph:graph:crm"), crm);
+    assert_eq!(count(data, COUNT_ALL), total);
+    assert_eq!(
+        count(
+            data,
+            "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <urn:govgraph:graph:crm> { ?d dct:description \"All customer accounts\" } }"
+        ),
+        1
+    );
+    assert_eq!(count_graph(data, "urn:govgraph:graph:other"), crm);
+}
+
+#[test]
+fn a_syntax_error_names_file_line_and_column_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    ok(data, &["load", data_file("catalog.ttl").to_str().unwrap()]);
+    let before = count(data, COUNT_ALL);
+    let bad = data_file("bad_syntax.ttl");
+    // The good file and the bad one in one load: all or nothing.
+    let out = govgraph(
+        data,
+        &[
+            "load",
+            data_file("catalog.nt").to_str().unwrap(),
+            bad.to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad_syntax.ttl:6:"), "{stderr}");
+    assert_eq!(count(data, COUNT_ALL), before);
+    assert_eq!(count_graph(data, "urn:govgraph:graph:file:catalog.nt"), 0);
+}
+
+#[test]
+fn a_shacl_violation_refuses_the_load_and_validate_finds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    ok(data, &["init"]);
+    let before = count(data, COUNT_ALL);
+    let bad = data_file("violation.ttl");
+    let out = govgraph(data, &["load", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("SHACL violation"), "{stderr}");
+    assert!(stderr.contains("public.leads/column/id"), "{stderr}");
+    assert_eq!(count(data, COUNT_ALL), before);
+
+    ok(data, &["load", bad.to_str().unwrap(), "--no-validate"]);
+    let out = govgraph(data, &["validate"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout
+            .contains("[violation] <https://id.govgraph.dev/dataset/crm/public.leads/column/id_2>"),
+        "{stdout}"
+    );
+    let out = govgraph(data, &["validate", "--format", "turtle"]);
+    assert_eq!(out.status.code(), Some(1));
+    let turtle = String::from_utf8_lossy(&out.stdout);
+    assert!(turtle.contains("sh:conforms false") && turtle.contains("sh:focusNode"), "{turtle}");
+}
+
+#[test]
+fn bad_sparql_names_the_position() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(dir.path(), &["init"]);
+    let out = govgraph(dir.path(), &["sparql", "SELECT ?x WHERE { ?x ?y }"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("invalid SPARQL") && stderr.contains("1:"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn data_survives_a_restart_and_export_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(&data, &["load", data_file("catalog.ttl").to_str().unwrap()]);
+    let before = count(&data, COUNT_ALL);
+    // Each command is a new process: the store was closed and opened again.
+    assert_eq!(count(&data, COUNT_ALL), before);
+    let table = ok(
+        &data,
+        &[
+            "sparql",
+            "SELECT ?name WHERE { ?c csvw:name ?name } ORDER BY ?name",
+        ],
+    );
+    assert!(
+        table.contains("account_id") && table.contains("(2 rows)"),
+        "{table}"
+    );
+
+    let dump = dir.path().join("dump.nq");
+    ok(&data, &["export", "--output", dump.to_str().unwrap()]);
+    let copy = dir.path().join("copy");
+    ok(&copy, &["load", dump.to_str().unwrap(), "--no-validate"]);
+    // The copy holds the same quads (its own ontology install and meta aside).
+    let q = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <urn:govgraph:graph:file:catalog.ttl> { ?s ?p ?o } }";
+    assert_eq!(count(&copy, q), count(&data, q));
+
+    let backup = dir.path().join("backup");
+    ok(&data, &["backup", backup.to_str().unwrap()]);
+    assert_eq!(count(&backup, COUNT_ALL), before);
+}
+
+#[test]
+fn a_second_process_gets_a_clear_in_use_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    ok(data, &["load", data_file("catalog.ttl").to_str().unwrap()]);
+    let server = spawn_server(data, &["serve"]);
+    let out = govgraph(data, &["load", data_file("catalog.nt").to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("in use by another govgraph process"),
+        "{stderr}"
+    );
+    // Reads still work, read-only, while the server holds the directory.
+    assert!(count(data, COUNT_ALL) > 0);
+    let (status, _, body) = http(
+        server.addr,
+        "GET",
+        &format!(
+            "/sparql?query={}",
+            urlencode("SELECT (COUNT(*) AS ?n) WHERE { ?c a csvw:Column }")
+        ),
+        &[("Accept", "text/csv")],
+        b"",
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body.lines().nth(1), Some("2"), "{body}");
+}
+
+#[test]
+fn kill_9_during_a_large_load_leaves_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.nt");
+    let cfg = govgraph_seeds::SyntheticConfig {
+        tables: 300,
+        columns_per_table: 20,
+        ..Default::default()
+    };
+    let stats = govgraph_seeds::write_ntriples(&cfg, std::io::BufWriter::new(std::fs::File::create(&big).unwrap())).unwrap();
+    assert!(stats.triples > 50_000, "{stats:?}");
+    let graph = "urn:govgraph:graph:big";
+    let load = |data: &std::path::Path| {
+        Command::new(bin())
+            .arg("--data")
+            .arg(data)
+            .args(["load", big.to_str().unwrap(), "--source", "big", "--no-validate"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+
+    // A completed load tells what "all" is and how long a load takes here.
+    let reference = dir.path().join("reference");
+    ok(&reference, &["init"]);
+    let started = std::time::Instant::now();
+    assert!(load(&reference).wait().unwrap().success());
+    let full_time = started.elapsed();
+    let all = count_graph(&reference, graph);
+    assert!(all > stats.triples);
+
+    let mut outcomes = Vec::new();
+    for (i, fraction) in [0.15f64, 0.5, 0.85].into_iter().enumerate() {
+        let data = dir.path().join(format!("killed-{i}"));
+        ok(&data, &["init"]);
+        let mut child = load(&data);
+        std::thread::sleep(full_time.mul_f64(fraction));
+        let finished = child.try_wait().unwrap().is_some();
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let n = count_graph(&data, graph);
+        assert!(n == 0 || n == all, "after kill -9 at {fraction} of a load the graph holds {n} of {all} triples");
+        // The store opens and takes writes again.
+        ok(&data, &["load", data_file("catalog.ttl").to_str().unwrap()]);
+        outcomes.push((fraction, finished, n));
+    }
+    // The kills landed in the middle of the load.
+    assert!(outcomes.iter().any(|(_, finished, n)| !finished && *n == 0), "{outcomes:?}");
+}
+
+#[test]
+fn demo_loads_idempotently_and_serves_sparql() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let first = ok(data, &["demo", "--no-serve"]);
+    assert!(first.contains("demo catalog loaded"), "{first}");
+    let n = count(data, COUNT_ALL);
+    ok(data, &["demo", "--no-serve"]);
+    assert_eq!(
+        count(data, COUNT_ALL),
+        n,
+        "running demo twice must not duplicate anything"
+    );
+    assert!(ok(data, &["validate"]).contains("0 violation(s)"));
+
+    let server = spawn_server(data, &["demo"]);
+    assert!(server.banner.contains("/sparql"), "{}", server.banner);
+    let query = "SELECT (COUNT(DISTINCT ?t) AS ?n) WHERE { ?t a gg:GlossaryTerm }";
+    let (status, headers, body) = http(
+        server.addr,
+        "GET",
+        &format!("/sparql?query={}", urlencode(query)),
+        &[("Accept", "application/sparql-results+json")],
+        b"",
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        headers
+            .iter()
+            .any(|(k, v)| k == "content-type" && v.starts_with("application/sparql-results+json"))
+    );
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let terms: u64 = json["results"]["bindings"][0]["n"]["value"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(terms >= 30, "{terms} glossary terms");
+}
