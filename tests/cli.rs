@@ -199,8 +199,15 @@ fn a_second_process_gets_a_clear_in_use_error() {
         stderr.contains("in use by another govgraph process"),
         "{stderr}"
     );
-    // Reads still work, read-only, while the server holds the directory.
-    assert!(count(data, COUNT_ALL) > 0);
+    // Reads still work, read-only, while the server holds the directory, and so does an
+    // online backup.
+    let total = count(data, COUNT_ALL);
+    assert!(total > 0);
+    let backup = dir.path().join("online-backup");
+    ok(data, &["backup", backup.to_str().unwrap()]);
+    assert_eq!(count(&backup, COUNT_ALL), total);
+    let out = govgraph(&dir.path().join("nowhere"), &["sparql", COUNT_ALL]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no govgraph store here"));
     let (status, _, body) = http(
         server.addr,
         "GET",

@@ -388,7 +388,8 @@ pub struct BackupArgs {
 pub fn backup(ctx: &Context, args: BackupArgs) -> Result<ExitCode> {
     #[cfg(feature = "rocksdb")]
     {
-        let store = ctx.open()?;
+        // A running server holds the directory; RocksDB can still checkpoint it read-only.
+        let store = ctx.open_for_reading()?;
         store.backup(&args.target)?;
         println!(
             "backed up {} to {}",

@@ -250,7 +250,7 @@ impl GraphStore {
                 Ok(store) => break store,
                 Err(e) if attempt < 8 && is_transient(&e) => {
                     attempt += 1;
-                    std::thread::sleep(std::time::Duration::from_millis(100 * attempt));
+                    std::thread::sleep(Duration::from_millis(100 * attempt));
                 }
                 Err(e) => return Err(storage_open_error(dir, e)),
             }
@@ -261,6 +261,12 @@ impl GraphStore {
     /// Opens for reading and writing, or read-only when another process holds the directory.
     #[cfg(feature = "rocksdb")]
     pub fn open_for_reading(dir: &Path, config: StoreConfig) -> Result<Self> {
+        if !dir.join(STORE_DIR).exists() {
+            return Err(Error::invalid(
+                dir.display().to_string(),
+                "no govgraph store here; run `govgraph init`, `load` or `demo` first, or pass --data",
+            ));
+        }
         match Self::open(dir, config.clone()) {
             Err(Error::InUse { .. }) => Self::open_read_only(dir, config),
             other => other,
@@ -654,9 +660,14 @@ impl GraphStore {
                 "already exists; backups go to a new directory",
             ));
         }
+        if !self.read_only {
+            self.store.flush()?;
+        }
         std::fs::create_dir_all(target).map_err(|e| Error::io(target, e))?;
-        self.store.flush()?;
-        self.store.backup(target.join(STORE_DIR))?;
+        if let Err(e) = self.store.backup(target.join(STORE_DIR)) {
+            let _ = std::fs::remove_dir_all(target);
+            return Err(e.into());
+        }
         Ok(())
     }
 
