@@ -22,7 +22,12 @@ fn loaded(bytes: &[u8]) -> GraphStore {
     let store = GraphStore::in_memory(StoreConfig::default()).expect("store");
     store
         .load(
-            vec![LoadSource::from_bytes("synthetic", "synthetic.nt", RdfFormat::NTriples, bytes.to_vec())],
+            vec![LoadSource::from_bytes(
+                "synthetic",
+                "synthetic.nt",
+                RdfFormat::NTriples,
+                bytes.to_vec(),
+            )],
             &LoadOptions::default(),
             &NoProgress,
         )
@@ -36,9 +41,13 @@ fn bench(c: &mut Criterion) {
     for tables in [50usize, 200] {
         let (bytes, triples) = catalog(tables);
         load.throughput(Throughput::Elements(triples));
-        load.bench_with_input(BenchmarkId::new("validated_in_memory", format!("{tables}x20")), &bytes, |b, bytes| {
-            b.iter(|| loaded(bytes));
-        });
+        load.bench_with_input(
+            BenchmarkId::new("validated_in_memory", format!("{tables}x20")),
+            &bytes,
+            |b, bytes| {
+                b.iter(|| loaded(bytes));
+            },
+        );
     }
     load.finish();
 
@@ -66,7 +75,9 @@ fn bench(c: &mut Criterion) {
 
     let mut validate = c.benchmark_group("validate");
     validate.sample_size(10);
-    validate.bench_function("full_store_200x20", |b| b.iter(|| store.validate().expect("validate")));
+    validate.bench_function("full_store_200x20", |b| {
+        b.iter(|| store.validate().expect("validate"))
+    });
     validate.finish();
 }
 

@@ -137,7 +137,10 @@ fn a_shacl_violation_refuses_the_load_and_validate_finds_it() {
     let out = govgraph(data, &["validate", "--format", "turtle"]);
     assert_eq!(out.status.code(), Some(1));
     let turtle = String::from_utf8_lossy(&out.stdout);
-    assert!(turtle.contains("sh:conforms false") && turtle.contains("sh:focusNode"), "{turtle}");
+    assert!(
+        turtle.contains("sh:conforms false") && turtle.contains("sh:focusNode"),
+        "{turtle}"
+    );
 }
 
 #[test]
@@ -231,14 +234,24 @@ fn kill_9_during_a_large_load_leaves_all_or_nothing() {
         columns_per_table: 20,
         ..Default::default()
     };
-    let stats = govgraph_seeds::write_ntriples(&cfg, std::io::BufWriter::new(std::fs::File::create(&big).unwrap())).unwrap();
+    let stats = govgraph_seeds::write_ntriples(
+        &cfg,
+        std::io::BufWriter::new(std::fs::File::create(&big).unwrap()),
+    )
+    .unwrap();
     assert!(stats.triples > 50_000, "{stats:?}");
     let graph = "urn:govgraph:graph:big";
     let load = |data: &std::path::Path| {
         Command::new(bin())
             .arg("--data")
             .arg(data)
-            .args(["load", big.to_str().unwrap(), "--source", "big", "--no-validate"])
+            .args([
+                "load",
+                big.to_str().unwrap(),
+                "--source",
+                "big",
+                "--no-validate",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -264,13 +277,19 @@ fn kill_9_during_a_large_load_leaves_all_or_nothing() {
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         let n = count_graph(&data, graph);
-        assert!(n == 0 || n == all, "after kill -9 at {fraction} of a load the graph holds {n} of {all} triples");
+        assert!(
+            n == 0 || n == all,
+            "after kill -9 at {fraction} of a load the graph holds {n} of {all} triples"
+        );
         // The store opens and takes writes again.
         ok(&data, &["load", data_file("catalog.ttl").to_str().unwrap()]);
         outcomes.push((fraction, finished, n));
     }
     // The kills landed in the middle of the load.
-    assert!(outcomes.iter().any(|(_, finished, n)| !finished && *n == 0), "{outcomes:?}");
+    assert!(
+        outcomes.iter().any(|(_, finished, n)| !finished && *n == 0),
+        "{outcomes:?}"
+    );
 }
 
 #[test]
@@ -287,6 +306,37 @@ fn demo_loads_idempotently_and_serves_sparql() {
         "running demo twice must not duplicate anything"
     );
     assert!(ok(data, &["validate"]).contains("0 violation(s)"));
+
+    // Table-level lineage of a gold model reaches the bronze layer.
+    let walk = ok(
+        data,
+        &["lineage", "upstream", "gold.customer_lifetime_value"],
+    );
+    assert!(
+        walk.contains("silver.order_facts") && walk.contains("bronze.orders"),
+        "{walk}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&ok(
+        data,
+        &[
+            "lineage",
+            "downstream",
+            "bronze.orders",
+            "--depth",
+            "1",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    assert!(
+        json["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["depth"] == 1),
+        "{json}"
+    );
+    assert!(json["total"].as_u64().unwrap() >= 1, "{json}");
 
     let server = spawn_server(data, &["demo"]);
     assert!(server.banner.contains("/sparql"), "{}", server.banner);

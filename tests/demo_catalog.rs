@@ -12,14 +12,21 @@ fn the_demo_catalog_conforms_to_the_shapes() {
         .iter()
         .map(|s| LoadSource::from_bytes(s.name, s.path, RdfFormat::Turtle, s.turtle))
         .collect();
-    let report = store.load(sources, &LoadOptions::default(), &NoProgress).unwrap();
+    let report = store
+        .load(sources, &LoadOptions::default(), &NoProgress)
+        .unwrap();
     assert_eq!(report.graphs.len(), govgraph_seeds::DEMO_SOURCES.len());
     let full = store.validate().unwrap();
     let problems: Vec<String> = full
         .results
         .iter()
         .filter(|r| r.severity >= Severity::Warning)
-        .map(|r| format!("{:?} {} {:?} {}", r.severity, r.focus_node, r.path, r.message))
+        .map(|r| {
+            format!(
+                "{:?} {} {:?} {}",
+                r.severity, r.focus_node, r.path, r.message
+            )
+        })
         .collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 
@@ -27,6 +34,9 @@ fn the_demo_catalog_conforms_to_the_shapes() {
     assert_eq!(o.domains, 4);
     assert!(o.terms >= 30, "{o:?}");
     assert_eq!(o.datasets, 13, "{o:?}");
-    assert!(o.columns > 100 && o.rules >= 10 && o.policies >= 5 && o.processing_activities == 3, "{o:?}");
+    assert!(
+        o.columns > 100 && o.rules >= 10 && o.policies >= 5 && o.processing_activities == 3,
+        "{o:?}"
+    );
     assert!(o.table_lineage_edges > 0, "{o:?}");
 }

@@ -291,14 +291,24 @@ pub fn export(ctx: &Context, args: ExportArgs) -> Result<ExitCode> {
             let file = std::fs::File::create(path)
                 .with_context(|| format!("creating {}", path.display()))?;
             let mut w = std::io::BufWriter::new(file);
-            let n = store.export(&mut w, format, graph.as_ref().map(NamedNode::as_ref), args.all)?;
+            let n = store.export(
+                &mut w,
+                format,
+                graph.as_ref().map(NamedNode::as_ref),
+                args.all,
+            )?;
             w.flush()?;
             n
         }
         None => {
             let stdout = std::io::stdout().lock();
             let mut w = std::io::BufWriter::new(stdout);
-            let n = store.export(&mut w, format, graph.as_ref().map(NamedNode::as_ref), args.all)?;
+            let n = store.export(
+                &mut w,
+                format,
+                graph.as_ref().map(NamedNode::as_ref),
+                args.all,
+            )?;
             w.flush()?;
             n
         }
@@ -440,6 +450,119 @@ pub fn sources(ctx: &Context, args: SourcesArgs) -> Result<ExitCode> {
             })
             .collect();
         govgraph_api::results::write_table(&mut std::io::stdout().lock(), &header, &rows)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum LineageCommand {
+    /// What a table or column is derived from, hop by hop.
+    Upstream(WalkArgs),
+    /// What depends on a table or column: the impact of changing it.
+    Downstream(WalkArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WalkArgs {
+    /// A dataset (`gold.daily_sales`), a column (`gold.daily_sales.revenue`, with --column)
+    /// or an IRI.
+    reference: String,
+    /// Walk column-level lineage instead of table-level.
+    #[arg(long)]
+    column: bool,
+    /// The most hops.
+    #[arg(long, default_value_t = 10)]
+    depth: usize,
+    /// Column level: follow only DIRECT derivations.
+    #[arg(long)]
+    direct_only: bool,
+    /// Skip this many nodes.
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
+    /// Return at most this many nodes.
+    #[arg(long, default_value_t = 1000)]
+    limit: usize,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn lineage(ctx: &Context, cmd: LineageCommand) -> Result<ExitCode> {
+    use govgraph_graph::traverse::{Direction, Level, Traversal, resolve, traverse};
+    let (args, direction) = match cmd {
+        LineageCommand::Upstream(a) => (a, Direction::Upstream),
+        LineageCommand::Downstream(a) => (a, Direction::Downstream),
+    };
+    let level = if args.column {
+        Level::Column
+    } else {
+        Level::Table
+    };
+    let store = ctx.open_for_reading()?;
+    let start = resolve(&store, &args.reference, level)?;
+    let mut walk = Traversal::new(start, level, direction);
+    walk.max_depth = args.depth;
+    walk.include_indirect = !args.direct_only;
+    walk.offset = args.offset;
+    walk.limit = args.limit;
+    let result = traverse(&store, &walk)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&result)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let short = |iri: &str| {
+        store
+            .scheme()
+            .parse(iri)
+            .map(|p| match p {
+                govgraph_graph::iri::Parsed::Dataset(k) => format!("{}/{}", k.system, k.name),
+                govgraph_graph::iri::Parsed::Column(k) => {
+                    format!("{}/{}.{}", k.dataset.system, k.dataset.name, k.name)
+                }
+                govgraph_graph::iri::Parsed::Other(kind, key) => format!("{kind}:{key}"),
+            })
+            .unwrap_or_else(|| iri.to_owned())
+    };
+    let header = ["depth", "node", "via"].map(String::from);
+    let rows: Vec<Vec<String>> = result
+        .nodes
+        .iter()
+        .map(|n| {
+            let via: Vec<String> = result
+                .edges
+                .iter()
+                .filter(|e| e.to == n.iri)
+                .map(|e| match (&e.transformation, &e.subtype) {
+                    (Some(t), Some(s)) => format!("{} ({t}/{s})", short(&e.from)),
+                    _ => short(&e.from),
+                })
+                .collect();
+            vec![n.depth.to_string(), short(&n.iri), via.join(", ")]
+        })
+        .collect();
+    govgraph_api::results::write_table(&mut std::io::stdout().lock(), &header, &rows)?;
+    if result.total > result.nodes.len() {
+        println!(
+            "showing {} of {} nodes (use --offset and --limit)",
+            result.nodes.len(),
+            result.total
+        );
+    }
+    if result.truncated {
+        println!(
+            "the walk stopped at depth {}; there is more beyond it",
+            args.depth
+        );
+    }
+    for cycle in &result.cycles {
+        println!(
+            "cycle: {}",
+            cycle
+                .iter()
+                .map(|c| short(c))
+                .collect::<Vec<_>>()
+                .join(" -> ")
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -56,6 +56,9 @@ enum Command {
     Backup(commands::BackupArgs),
     /// List the loaded sources, or remove one.
     Sources(commands::SourcesArgs),
+    /// Lineage: walk it upstream or downstream, or extract it from SQL.
+    #[command(subcommand)]
+    Lineage(commands::LineageCommand),
     /// Serve the HTTP API (the SPARQL endpoint) over the data directory.
     Serve(commands::ServeArgs),
     /// Load the demo catalog into the data directory and serve it.
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => commands::validate(&ctx, args),
         Command::Backup(args) => commands::backup(&ctx, args),
         Command::Sources(args) => commands::sources(&ctx, args),
+        Command::Lineage(cmd) => commands::lineage(&ctx, cmd),
         Command::Serve(args) => commands::serve(&ctx, args),
         Command::Demo(args) => commands::demo(&ctx, args),
     };

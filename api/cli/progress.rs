@@ -35,22 +35,25 @@ impl Progress for Bars {
         };
         bar.set_message(name.to_owned());
         if let Ok(mut current) = self.current.lock()
-            && let Some(old) = current.replace(bar) {
-                old.finish_and_clear();
-            }
+            && let Some(old) = current.replace(bar)
+        {
+            old.finish_and_clear();
+        }
     }
 
     fn advance(&self, n: u64) {
         if let Ok(current) = self.current.lock()
-            && let Some(bar) = current.as_ref() {
-                bar.inc(n);
-            }
+            && let Some(bar) = current.as_ref()
+        {
+            bar.inc(n);
+        }
     }
 
     fn finish(&self) {
         if let Ok(mut current) = self.current.lock()
-            && let Some(bar) = current.take() {
-                bar.finish_and_clear();
-            }
+            && let Some(bar) = current.take()
+        {
+            bar.finish_and_clear();
+        }
     }
 }

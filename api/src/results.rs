@@ -175,12 +175,12 @@ pub fn short(term: &Term) -> String {
             for (prefix, ns) in vocab::prefix_pairs() {
                 if let Some(local) = iri.strip_prefix(ns)
                     && !local.is_empty()
-                        && local
-                            .chars()
-                            .all(|c| c.is_alphanumeric() || "_-.".contains(c))
-                    {
-                        return format!("{prefix}:{local}");
-                    }
+                    && local
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || "_-.".contains(c))
+                {
+                    return format!("{prefix}:{local}");
+                }
             }
             format!("<{iri}>")
         }

@@ -11,6 +11,7 @@ pub mod model;
 pub mod ontology;
 pub mod shacl;
 pub mod store;
+pub mod traverse;
 pub mod vocab;
 
 pub use error::{Error, Result};

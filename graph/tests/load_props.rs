@@ -20,18 +20,25 @@ fn formats() -> impl Strategy<Value = RdfFormat> {
         Just(RdfFormat::NQuads),
         Just(RdfFormat::TriG),
         Just(RdfFormat::RdfXml),
-        Just(RdfFormat::JsonLd { profile: JsonLdProfileSet::empty() }),
+        Just(RdfFormat::JsonLd {
+            profile: JsonLdProfileSet::empty()
+        }),
     ]
 }
 
 /// Valid Turtle with a slice replaced by arbitrary bytes.
 fn mutated() -> impl Strategy<Value = Vec<u8>> {
-    (0..VALID.len(), 0..40usize, proptest::collection::vec(any::<u8>(), 0..40)).prop_map(|(at, cut, insert)| {
-        let mut bytes = VALID.as_bytes().to_vec();
-        let end = (at + cut).min(bytes.len());
-        bytes.splice(at..end, insert);
-        bytes
-    })
+    (
+        0..VALID.len(),
+        0..40usize,
+        proptest::collection::vec(any::<u8>(), 0..40),
+    )
+        .prop_map(|(at, cut, insert)| {
+            let mut bytes = VALID.as_bytes().to_vec();
+            let end = (at + cut).min(bytes.len());
+            bytes.splice(at..end, insert);
+            bytes
+        })
 }
 
 proptest! {
