@@ -1,0 +1,2 @@
+WITH totals(cid, amount) AS (SELECT customer_id, total_amount FROM orders)
+SELECT cid, amount FROM totals;

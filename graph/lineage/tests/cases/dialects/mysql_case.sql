@@ -1,0 +1,1 @@
+SELECT `orderid`, o.AMOUNT, o.`status` AS `Status` FROM `shop`.`orders` o;

@@ -1,0 +1,1 @@
+SELECT "orderid", [amount], `status` FROM "Orders";

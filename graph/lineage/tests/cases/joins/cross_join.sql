@@ -1,0 +1,1 @@
+SELECT c.email, p.sku FROM customers c CROSS JOIN products p;

@@ -1,0 +1,2 @@
+-- The USING column appears once in *.
+SELECT * FROM payments JOIN returns USING (order_id);

@@ -1,0 +1,1 @@
+SELECT z.order_id FROM orders o;

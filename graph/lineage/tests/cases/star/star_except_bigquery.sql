@@ -1,0 +1,1 @@
+SELECT * EXCEPT (email, first_name, last_name) FROM bronze.customers;

@@ -1,0 +1,2 @@
+WITH t AS (SELECT category_id, upper(name) AS label FROM categories)
+SELECT * FROM t;

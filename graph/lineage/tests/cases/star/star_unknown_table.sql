@@ -1,0 +1,2 @@
+SELECT * FROM staging.mystery m;
+SELECT m.* FROM staging.mystery m;

@@ -1,0 +1,1 @@
+INSERT INTO reporting.export SELECT customer_id, email FROM customers;

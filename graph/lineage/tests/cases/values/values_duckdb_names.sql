@@ -1,0 +1,1 @@
+SELECT col0, col1 FROM (VALUES (1, 'a')) t;
