@@ -455,7 +455,78 @@ pub fn sources(ctx: &Context, args: SourcesArgs) -> Result<ExitCode> {
 }
 
 #[derive(Debug, clap::Subcommand)]
+pub enum IngestCommand {
+    /// SQL DDL: CREATE TABLE/VIEW, COMMENT ON and ALTER TABLE ... ADD CONSTRAINT become
+    /// datasets, columns, constraint rules and relationships; views, CREATE TABLE AS and
+    /// INSERT ... SELECT become column lineage. One source per file, all or nothing.
+    Sql(IngestSqlArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestSqlArgs {
+    /// SQL files.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// SQL dialect: generic, postgres, snowflake, bigquery, duckdb, redshift, mysql,
+    /// databricks (spark), hive, mssql, sqlite, ansi.
+    #[arg(long, default_value = "generic")]
+    dialect: String,
+    /// The system the tables belong to.
+    #[arg(long, default_value = "sql")]
+    system: String,
+    /// The schema of unqualified table names.
+    #[arg(long)]
+    default_schema: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn ingest(ctx: &Context, cmd: IngestCommand) -> Result<ExitCode> {
+    let IngestCommand::Sql(args) = cmd;
+    let dialect: govgraph_lineage::Dialect =
+        args.dialect.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let files = args
+        .files
+        .iter()
+        .map(|p| {
+            Ok(govgraph_graph::ingest::SqlFile {
+                location: p.display().to_string(),
+                text: std::fs::read_to_string(p)
+                    .with_context(|| format!("reading {}", p.display()))?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let store = ctx.open()?;
+    let options = govgraph_graph::ingest::SqlIngestOptions {
+        dialect,
+        system: args.system,
+        default_schema: args.default_schema,
+    };
+    let report = govgraph_graph::ingest::ingest_sql(&store, &files, &options, &Bars::default())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "ingested {} datasets, {} columns, {} constraint rules, {} relationships, {} column-lineage edges ({} triples)",
+            report.datasets,
+            report.columns,
+            report.rules,
+            report.relationships,
+            report.lineage_edges,
+            report.load.triples()
+        );
+        for w in &report.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, clap::Subcommand)]
 pub enum LineageCommand {
+    /// Column-level lineage of SQL, as JSON (nothing is stored).
+    Sql(LineageSqlArgs),
     /// What a table or column is derived from, hop by hop.
     Upstream(WalkArgs),
     /// What depends on a table or column: the impact of changing it.
@@ -487,9 +558,126 @@ pub struct WalkArgs {
     json: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct LineageSqlArgs {
+    /// A .sql file, or `-` for standard input.
+    #[arg(required_unless_present = "dir")]
+    file: Option<PathBuf>,
+    /// Run over every .sql file of a folder and print a summary.
+    #[arg(long, conflicts_with = "file")]
+    dir: Option<PathBuf>,
+    /// SQL dialect.
+    #[arg(long, default_value = "generic")]
+    dialect: String,
+    /// A schema in sqlglot's mapping format (`{"table": {"col": "type"}}`, or nested by
+    /// schema and database). Without it, the catalog's tables are the schema.
+    #[arg(long)]
+    schema: Option<PathBuf>,
+    /// The schema of unqualified table names.
+    #[arg(long)]
+    default_schema: Option<String>,
+}
+
+fn lineage_sql(ctx: &Context, args: LineageSqlArgs) -> Result<ExitCode> {
+    let dialect: govgraph_lineage::Dialect =
+        args.dialect.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let schema = match &args.schema {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            govgraph_lineage::Schema::from_mapping_json(&text)
+                .with_context(|| format!("{}", path.display()))?
+        }
+        None if ctx.data.join("store").exists() => {
+            govgraph_graph::ingest::schema_from_store(&ctx.open_for_reading()?)?.0
+        }
+        None => govgraph_lineage::Schema::new(),
+    };
+    let options = govgraph_lineage::Options {
+        dialect,
+        default_database: None,
+        default_schema: args.default_schema.clone(),
+    };
+    if let Some(dir) = &args.dir {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .with_context(|| format!("reading {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+            .collect();
+        files.sort();
+        let (mut statements, mut columns, mut errors, mut warnings) = (0, 0, 0, 0);
+        let header = [
+            "file",
+            "statements",
+            "target",
+            "columns",
+            "errors",
+            "warnings",
+        ]
+        .map(String::from);
+        let mut rows = Vec::new();
+        for f in &files {
+            let text =
+                std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+            let a = govgraph_lineage::analyze(&text, &schema, &options);
+            let e = a.statements.iter().filter(|s| s.error.is_some()).count();
+            let w: usize = a.statements.iter().map(|s| s.warnings.len()).sum();
+            let c: usize = a.statements.iter().map(|s| s.columns.len()).sum();
+            let targets: Vec<String> = a
+                .statements
+                .iter()
+                .filter_map(|s| s.target.clone())
+                .collect();
+            statements += a.statements.len();
+            columns += c;
+            errors += e;
+            warnings += w;
+            rows.push(vec![
+                f.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                a.statements.len().to_string(),
+                targets.join(", "),
+                c.to_string(),
+                e.to_string(),
+                w.to_string(),
+            ]);
+        }
+        govgraph_api::results::write_table(&mut std::io::stdout().lock(), &header, &rows)?;
+        println!(
+            "{} files, {statements} statements, {columns} output columns, {errors} parse errors, {warnings} warnings",
+            files.len()
+        );
+        return Ok(if errors > 0 {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
+    let text = match args.file.as_deref() {
+        Some(p) if p.as_os_str() == "-" => {
+            let mut t = String::new();
+            std::io::stdin().read_to_string(&mut t)?;
+            t
+        }
+        Some(p) => {
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?
+        }
+        None => bail!("give a file, `-`, or --dir"),
+    };
+    let analysis = govgraph_lineage::analyze(&text, &schema, &options);
+    println!("{}", serde_json::to_string_pretty(&analysis)?);
+    Ok(if analysis.statements.iter().any(|s| s.error.is_some()) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
 pub fn lineage(ctx: &Context, cmd: LineageCommand) -> Result<ExitCode> {
     use govgraph_graph::traverse::{Direction, Level, Traversal, resolve, traverse};
     let (args, direction) = match cmd {
+        LineageCommand::Sql(args) => return lineage_sql(ctx, args),
         LineageCommand::Upstream(a) => (a, Direction::Upstream),
         LineageCommand::Downstream(a) => (a, Direction::Downstream),
     };

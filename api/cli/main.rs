@@ -56,6 +56,9 @@ enum Command {
     Backup(commands::BackupArgs),
     /// List the loaded sources, or remove one.
     Sources(commands::SourcesArgs),
+    /// Ingest metadata from a source.
+    #[command(subcommand)]
+    Ingest(commands::IngestCommand),
     /// Lineage: walk it upstream or downstream, or extract it from SQL.
     #[command(subcommand)]
     Lineage(commands::LineageCommand),
@@ -85,6 +88,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => commands::validate(&ctx, args),
         Command::Backup(args) => commands::backup(&ctx, args),
         Command::Sources(args) => commands::sources(&ctx, args),
+        Command::Ingest(cmd) => commands::ingest(&ctx, cmd),
         Command::Lineage(cmd) => commands::lineage(&ctx, cmd),
         Command::Serve(args) => commands::serve(&ctx, args),
         Command::Demo(args) => commands::demo(&ctx, args),

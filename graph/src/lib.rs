@@ -5,6 +5,7 @@
 //! constants ([`vocab`]). This crate knows no HTTP and no LLM.
 
 pub mod error;
+pub mod ingest;
 pub mod iri;
 pub mod loader;
 pub mod model;

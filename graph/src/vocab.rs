@@ -37,7 +37,7 @@ namespace!(
     MASKING = "masking", MASKING_METHOD = "maskingMethod", PERSONAL_DATA_CATEGORY = "personalDataCategory", SPECIAL_CATEGORY = "specialCategory",
     SENSITIVITY = "sensitivity", RULE_TYPE = "ruleType", APPLIES_TO = "appliesTo", PARAMETERS = "parameters",
     EXPRESSION = "expression", SEVERITY = "severity", POLICY_SCOPE = "policyScope", VERSION = "version",
-    POLICY_STATUS = "policyStatus", SLA = "sla", PATH = "path",
+    POLICY_STATUS = "policyStatus", SLA = "sla", PATH = "path", REFERENCES = "references",
     GRAPH = "graph", SOURCE_LOCATION = "sourceLocation", CONTENT_HASH = "contentHash", TRIPLE_COUNT = "tripleCount",
     FORMAT = "format",
     CENTRAL = "Central", DOMAIN_LOCAL = "DomainLocal",

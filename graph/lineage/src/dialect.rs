@@ -99,7 +99,14 @@ impl Dialect {
         }
     }
 
-    pub(crate) fn parser_dialect(self) -> Box<dyn sp::Dialect> {
+    /// The name an identifier stands for under this dialect's case folding (unquoted
+    /// identifiers folded, quoted ones kept where the dialect keeps them).
+    pub fn normalize(self, value: &str, quoted: bool) -> String {
+        self.rules().normalize(value, quoted)
+    }
+
+    /// The sqlparser dialect that parses this dialect's grammar.
+    pub fn parser_dialect(self) -> Box<dyn sp::Dialect> {
         match self {
             Dialect::Generic => Box::new(sp::GenericDialect {}),
             Dialect::Postgres => Box::new(sp::PostgreSqlDialect {}),
