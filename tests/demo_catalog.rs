@@ -40,3 +40,23 @@ fn the_demo_catalog_conforms_to_the_shapes() {
     );
     assert!(o.table_lineage_edges > 0, "{o:?}");
 }
+
+#[test]
+fn a_synthetic_catalog_conforms_to_the_shapes() {
+    let cfg = govgraph_seeds::SyntheticConfig {
+        tables: 60,
+        columns_per_table: 20,
+        ..Default::default()
+    };
+    let mut bytes = Vec::new();
+    let stats = govgraph_seeds::write_ntriples(&cfg, &mut bytes).unwrap();
+    assert!(stats.column_edges > 100, "{stats:?}");
+    let store = GraphStore::in_memory(StoreConfig::default()).unwrap();
+    // A validated load: it fails on any SHACL violation.
+    store
+        .load_one(LoadSource::from_bytes("synthetic", "synthetic.nt", RdfFormat::NTriples, bytes))
+        .unwrap();
+    let o = govgraph_agents::overview(&store).unwrap();
+    assert_eq!(o.datasets, 60);
+    assert_eq!(o.columns, 1200);
+}

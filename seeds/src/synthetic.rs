@@ -1147,7 +1147,7 @@ pub fn write_ntriples<W: Write>(cfg: &SyntheticConfig, out: W) -> io::Result<Syn
                 if done.contains(&src_iri) {
                     continue;
                 }
-                let indirect = matches!(subtype, "JOIN" | "FILTER" | "GROUP_BY" | "SORT");
+                let indirect = !matches!(subtype, "IDENTITY" | "TRANSFORMATION" | "AGGREGATION");
                 let tgt = &col_iris[k];
                 let id = mix64(hash_str(tgt) ^ hash_str(&src_iri).rotate_left(17));
                 let li = iris.lineage(id);
