@@ -3,6 +3,8 @@
 //!
 //! `cargo bench --bench store`
 
+#![allow(clippy::expect_used)]
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use govgraph_graph::oxigraph::io::RdfFormat;
 use govgraph_graph::{GraphStore, LoadOptions, LoadSource, NoProgress, StoreConfig};

@@ -54,7 +54,12 @@ fn a_synthetic_catalog_conforms_to_the_shapes() {
     let store = GraphStore::in_memory(StoreConfig::default()).unwrap();
     // A validated load: it fails on any SHACL violation.
     store
-        .load_one(LoadSource::from_bytes("synthetic", "synthetic.nt", RdfFormat::NTriples, bytes))
+        .load_one(LoadSource::from_bytes(
+            "synthetic",
+            "synthetic.nt",
+            RdfFormat::NTriples,
+            bytes,
+        ))
         .unwrap();
     let o = govgraph_agents::overview(&store).unwrap();
     assert_eq!(o.datasets, 60);

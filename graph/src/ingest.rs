@@ -19,7 +19,6 @@ use crate::iri::{ColumnKey, DatasetKey, IriScheme};
 use crate::loader::{LoadOptions, LoadReport, LoadSource, Progress};
 use crate::model::{
     AssetRef, Column, Dataset, DatasetKind, Entity, LineageEdge, QualityRule, System,
-    TransformationSubtype, TransformationType,
 };
 use crate::store::GraphStore;
 use crate::vocab::gg;
@@ -119,10 +118,10 @@ pub fn schema_from_store(store: &GraphStore) -> Result<(Schema, HashMap<String, 
     let mut keys = HashMap::new();
     for row in &rows {
         let id = lit(row.get("id"));
-        if let Some(Term::NamedNode(d)) = row.get("d") {
-            if let Ok(key) = store.scheme().dataset_key_of(d.as_str(), "dataset") {
-                keys.insert(id.clone(), key);
-            }
+        if let Some(Term::NamedNode(d)) = row.get("d")
+            && let Ok(key) = store.scheme().dataset_key_of(d.as_str(), "dataset")
+        {
+            keys.insert(id.clone(), key);
         }
         let ord = lit(row.get("ord")).parse().unwrap_or(i64::MAX);
         tables
@@ -363,7 +362,18 @@ pub fn ingest_sql(
         description: None,
     };
     let mut per_file: Vec<Vec<Triple>> = vec![Vec::new(); files.len()];
-    if let Some(first) = per_file.first_mut() {
+    // A system another source already describes keeps that description.
+    let system_known = store
+        .raw()
+        .quads_for_pattern(
+            Some(system.iri(scheme).as_ref().into()),
+            Some(crate::vocab::rdf::TYPE),
+            None,
+            None,
+        )
+        .next()
+        .is_some();
+    if let (false, Some(first)) = (system_known, per_file.first_mut()) {
         system.write(scheme, first);
     }
     let mut report = (0usize, 0usize, 0usize, 0usize, 0usize);
@@ -392,7 +402,7 @@ pub fn ingest_sql(
                     scheme,
                     out,
                     &key,
-                    &[c.name.clone()],
+                    std::slice::from_ref(&c.name),
                     "not_null",
                     None,
                     None,
@@ -558,21 +568,8 @@ pub fn ingest_sql(
                     let edge = LineageEdge {
                         target: ColumnKey::new(target_key.clone(), out_col),
                         source: ColumnKey::new(source_key, &s.column),
-                        transformation: match s.kind {
-                            govgraph_lineage::TransformationType::Direct => {
-                                TransformationType::Direct
-                            }
-                            govgraph_lineage::TransformationType::Indirect => {
-                                TransformationType::Indirect
-                            }
-                        },
-                        subtype: TransformationSubtype::parse(
-                            &serde_json::to_value(s.subtype)
-                                .ok()
-                                .and_then(|v| v.as_str().map(str::to_owned))
-                                .unwrap_or_default(),
-                        )
-                        .unwrap_or(TransformationSubtype::Transformation),
+                        transformation: s.kind,
+                        subtype: s.subtype,
                         description: lineage.expression.clone(),
                         masking: false,
                         job: Some(job.clone()),

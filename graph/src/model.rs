@@ -1340,77 +1340,7 @@ fn read_rule(
     })
 }
 
-/// OpenLineage's transformation type of a column-lineage edge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum TransformationType {
-    /// The source's values flow into the target.
-    Direct,
-    /// The source decides the target without flowing into it.
-    Indirect,
-}
-
-/// OpenLineage's transformation subtype of a column-lineage edge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[allow(missing_docs)]
-pub enum TransformationSubtype {
-    Identity,
-    Transformation,
-    Aggregation,
-    Join,
-    Filter,
-    GroupBy,
-    Sort,
-    Window,
-    Conditional,
-}
-
-impl TransformationType {
-    /// OpenLineage's spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Direct => "DIRECT",
-            Self::Indirect => "INDIRECT",
-        }
-    }
-    /// Parses OpenLineage's spelling.
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Direct, Self::Indirect]
-            .into_iter()
-            .find(|t| t.as_str() == s)
-    }
-}
-
-impl TransformationSubtype {
-    const ALL: [Self; 9] = [
-        Self::Identity,
-        Self::Transformation,
-        Self::Aggregation,
-        Self::Join,
-        Self::Filter,
-        Self::GroupBy,
-        Self::Sort,
-        Self::Window,
-        Self::Conditional,
-    ];
-    /// OpenLineage's spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Identity => "IDENTITY",
-            Self::Transformation => "TRANSFORMATION",
-            Self::Aggregation => "AGGREGATION",
-            Self::Join => "JOIN",
-            Self::Filter => "FILTER",
-            Self::GroupBy => "GROUP_BY",
-            Self::Sort => "SORT",
-            Self::Window => "WINDOW",
-            Self::Conditional => "CONDITIONAL",
-        }
-    }
-    /// Parses OpenLineage's spelling.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-}
+pub use govgraph_lineage::{TransformationSubtype, TransformationType};
 
 fn gg_individual(local: &str) -> NamedNode {
     NamedNode::new_unchecked(format!("{}{local}", gg::NS))

@@ -134,12 +134,11 @@ fn local(term: Option<&Term>) -> Option<String> {
     }
 }
 
+/// A neighbour, with the transformation type and subtype of the edge to it.
+type Neighbour = (NamedNode, Option<String>, Option<String>);
+
 /// One hop: the neighbours of `node` with the transformation of each edge.
-fn neighbours(
-    store: &GraphStore,
-    node: &NamedNode,
-    t: &Traversal,
-) -> Result<Vec<(NamedNode, Option<String>, Option<String>)>> {
+fn neighbours(store: &GraphStore, node: &NamedNode, t: &Traversal) -> Result<Vec<Neighbour>> {
     let raw = store.raw();
     let mut out = Vec::new();
     match (t.level, t.direction) {

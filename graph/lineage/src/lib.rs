@@ -141,6 +141,58 @@ pub enum TransformationSubtype {
     Conditional,
 }
 
+impl TransformationType {
+    /// OpenLineage's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Direct => "DIRECT",
+            Self::Indirect => "INDIRECT",
+        }
+    }
+
+    /// Parses OpenLineage's spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Direct, Self::Indirect]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+}
+
+impl TransformationSubtype {
+    /// Every subtype.
+    pub const ALL: [Self; 9] = [
+        Self::Identity,
+        Self::Transformation,
+        Self::Aggregation,
+        Self::Join,
+        Self::Filter,
+        Self::GroupBy,
+        Self::Sort,
+        Self::Window,
+        Self::Conditional,
+    ];
+
+    /// OpenLineage's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Identity => "IDENTITY",
+            Self::Transformation => "TRANSFORMATION",
+            Self::Aggregation => "AGGREGATION",
+            Self::Join => "JOIN",
+            Self::Filter => "FILTER",
+            Self::GroupBy => "GROUP_BY",
+            Self::Sort => "SORT",
+            Self::Window => "WINDOW",
+            Self::Conditional => "CONDITIONAL",
+        }
+    }
+
+    /// Parses OpenLineage's spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
 /// A problem found while analysing (unknown or ambiguous names, …).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Warning {
