@@ -363,16 +363,23 @@ pub fn ingest_sql(
     };
     let mut per_file: Vec<Vec<Triple>> = vec![Vec::new(); files.len()];
     // A system another source already describes keeps that description.
-    let system_known = store
-        .raw()
-        .quads_for_pattern(
-            Some(system.iri(scheme).as_ref().into()),
-            Some(crate::vocab::rdf::TYPE),
-            None,
-            None,
-        )
-        .next()
-        .is_some();
+    let own_graphs = files
+        .iter()
+        .map(|f| crate::loader::source_graph(&format!("sql:{}", f.location)))
+        .collect::<Result<Vec<_>>>()?;
+    let mut system_known = false;
+    for q in store.raw().quads_for_pattern(
+        Some(system.iri(scheme).as_ref().into()),
+        Some(crate::vocab::rdf::TYPE),
+        None,
+        None,
+    ) {
+        if let oxigraph::model::GraphName::NamedNode(g) = q?.graph_name
+            && !own_graphs.contains(&g)
+        {
+            system_known = true;
+        }
+    }
     if let (false, Some(first)) = (system_known, per_file.first_mut()) {
         system.write(scheme, first);
     }
