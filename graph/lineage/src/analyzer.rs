@@ -603,6 +603,25 @@ fn is_aggregate(name: &str) -> bool {
 impl<'a> Analyzer<'a> {
     // ------------------------------------------------------------ helpers
 
+    /// Renames a query's output columns by an explicit column list (CREATE TABLE t (a, b) AS,
+    /// CREATE VIEW v (a, b) AS), warning when the counts differ.
+    fn rename_outputs(&mut self, cols: &mut [OutCol], names: &[&Ident], what: &str) {
+        let Some(first) = names.first() else { return };
+        if names.len() != cols.len() {
+            self.warn(
+                format!(
+                    "{what} lists {} columns but its query produces {}",
+                    names.len(),
+                    cols.len()
+                ),
+                loc(first),
+            );
+        }
+        for (c, d) in cols.iter_mut().zip(names) {
+            c.name = self.norm(d);
+        }
+    }
+
     fn warn(&mut self, message: String, at: Option<Location>) {
         let (line, column) = match at {
             Some(l) if l.line > 0 => {
@@ -3368,21 +3387,8 @@ impl<'a> Analyzer<'a> {
                 if let Some(q) = &ct.query {
                     out.kind = "create_table_as";
                     let mut cols = self.query(q, Env::root()).cols;
-                    if !ct.columns.is_empty() {
-                        if ct.columns.len() != cols.len() {
-                            self.warn(
-                                format!(
-                                    "CREATE TABLE lists {} columns but the query produces {}",
-                                    ct.columns.len(),
-                                    cols.len()
-                                ),
-                                loc(&ct.columns[0].name),
-                            );
-                        }
-                        for (c, d) in cols.iter_mut().zip(&ct.columns) {
-                            c.name = self.norm(&d.name);
-                        }
-                    }
+                    let names: Vec<&Ident> = ct.columns.iter().map(|c| &c.name).collect();
+                    self.rename_outputs(&mut cols, &names, "CREATE TABLE");
                     out.cols = cols;
                     out.created = Some((parts, Vec::new()));
                 } else {
@@ -3418,21 +3424,8 @@ impl<'a> Analyzer<'a> {
                 out.target = Some(name);
                 out.kind = "create_view";
                 let mut cols = self.query(&cv.query, Env::root()).cols;
-                if !cv.columns.is_empty() {
-                    if cv.columns.len() != cols.len() {
-                        self.warn(
-                            format!(
-                                "the view lists {} columns but its query produces {}",
-                                cv.columns.len(),
-                                cols.len()
-                            ),
-                            loc(&cv.columns[0].name),
-                        );
-                    }
-                    for (c, d) in cols.iter_mut().zip(&cv.columns) {
-                        c.name = self.norm(&d.name);
-                    }
-                }
+                let names: Vec<&Ident> = cv.columns.iter().map(|c| &c.name).collect();
+                self.rename_outputs(&mut cols, &names, "the view");
                 out.cols = cols;
                 out.created = Some((parts, Vec::new()));
             }
