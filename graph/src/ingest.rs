@@ -473,11 +473,8 @@ pub fn ingest_sql(
                         .iter()
                         .map(|i| dialect.normalize(&i.value, i.quote_style.is_some()))
                         .collect();
-                    let params = format!(
-                        "{{\"references\": {}, \"columns\": {}}}",
-                        serde_json::to_string(&target).unwrap_or_default(),
-                        serde_json::to_string(&to).unwrap_or_default()
-                    );
+                    let params =
+                        serde_json::json!({ "references": target, "columns": to }).to_string();
                     rule(
                         scheme,
                         out,
