@@ -103,6 +103,27 @@ fn ident_list(columns: &[sqlparser::ast::IndexColumn]) -> Vec<String> {
         .collect()
 }
 
+/// Whether `subject` has a type in a graph other than `own`: another source describes it.
+fn described_elsewhere(
+    store: &GraphStore,
+    subject: &oxigraph::model::NamedNode,
+    own: &[oxigraph::model::NamedNode],
+) -> Result<bool> {
+    for q in store.raw().quads_for_pattern(
+        Some(subject.as_ref().into()),
+        Some(crate::vocab::rdf::TYPE),
+        None,
+        None,
+    ) {
+        if let oxigraph::model::GraphName::NamedNode(g) = q?.graph_name
+            && !own.contains(&g)
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// The catalog's tables and columns as a lineage schema, keyed by `dct:identifier`, with the
 /// dataset each identifier names.
 pub fn schema_from_store(store: &GraphStore) -> Result<(Schema, HashMap<String, DatasetKey>)> {
@@ -314,8 +335,23 @@ pub fn ingest_sql(
         }
     }
 
-    // 2. Lineage, resolved through the graph's tables and this DDL.
+    // 2. Lineage, resolved through the graph's tables and this DDL. A table that another
+    // source already describes (a catalog, a harvest) keeps its identity and description:
+    // this SQL adds its lineage and constraint rules, not a second description.
+    let scheme = store.scheme();
+    let own_graphs = files
+        .iter()
+        .map(|f| crate::loader::source_graph(&format!("sql:{}", f.location)))
+        .collect::<Result<Vec<_>>>()?;
     let (mut schema, mut known) = schema_from_store(store)?;
+    let mut external = std::collections::HashSet::new();
+    for name in &order {
+        if let Some(k) = known.get(name)
+            && described_elsewhere(store, &scheme.dataset(k), &own_graphs)?
+        {
+            external.insert(name.clone());
+        }
+    }
     for name in &order {
         let t = &tables[name];
         if !t.columns.is_empty() {
@@ -326,7 +362,9 @@ pub fn ingest_sql(
                 .collect();
             schema.add_table(name, &pairs);
         }
-        known.insert(name.clone(), DatasetKey::new(&options.system, name));
+        if !external.contains(name) {
+            known.insert(name.clone(), DatasetKey::new(&options.system, name));
+        }
     }
     let lineage_options = Options {
         dialect,
@@ -354,7 +392,6 @@ pub fn ingest_sql(
     }
 
     // 3. The model.
-    let scheme = store.scheme();
     let system = System {
         key: crate::iri::slug(&options.system),
         title: options.system.clone(),
@@ -363,23 +400,7 @@ pub fn ingest_sql(
     };
     let mut per_file: Vec<Vec<Triple>> = vec![Vec::new(); files.len()];
     // A system another source already describes keeps that description.
-    let own_graphs = files
-        .iter()
-        .map(|f| crate::loader::source_graph(&format!("sql:{}", f.location)))
-        .collect::<Result<Vec<_>>>()?;
-    let mut system_known = false;
-    for q in store.raw().quads_for_pattern(
-        Some(system.iri(scheme).as_ref().into()),
-        Some(crate::vocab::rdf::TYPE),
-        None,
-        None,
-    ) {
-        if let oxigraph::model::GraphName::NamedNode(g) = q?.graph_name
-            && !own_graphs.contains(&g)
-        {
-            system_known = true;
-        }
-    }
+    let system_known = described_elsewhere(store, &system.iri(scheme), &own_graphs)?;
     if let (false, Some(first)) = (system_known, per_file.first_mut()) {
         system.write(scheme, first);
     }
@@ -387,11 +408,17 @@ pub fn ingest_sql(
     let mut datasets: BTreeMap<String, Dataset> = BTreeMap::new();
     for name in &order {
         let t = &tables[name];
-        let key = DatasetKey::new(&options.system, name);
-        let mut d = Dataset::new(key.clone(), t.kind, name.rsplit('.').next().unwrap_or(name));
-        d.description = t.comment.clone();
-        d.definition_sql = t.definition.clone();
-        datasets.insert(name.clone(), d);
+        let is_external = external.contains(name);
+        let key = known
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| DatasetKey::new(&options.system, name));
+        if !is_external {
+            let mut d = Dataset::new(key.clone(), t.kind, name.rsplit('.').next().unwrap_or(name));
+            d.description = t.comment.clone();
+            d.definition_sql = t.definition.clone();
+            datasets.insert(name.clone(), d);
+        }
         let out = &mut per_file[t.file];
         for (i, c) in t.columns.iter().enumerate() {
             let pk = c.primary_key
@@ -402,8 +429,10 @@ pub fn ingest_sql(
             col.required = Some(c.not_null || pk);
             col.primary_key = pk;
             col.description = c.comment.clone();
-            col.write(scheme, out);
-            report.1 += 1;
+            if !is_external {
+                col.write(scheme, out);
+                report.1 += 1;
+            }
             if c.not_null && !pk {
                 rule(
                     scheme,

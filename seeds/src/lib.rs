@@ -12,5 +12,5 @@ pub mod rng;
 pub mod synthetic;
 pub mod vocab;
 
-pub use demo::{DEMO_SOURCES, DemoSource, seeds_dir};
+pub use demo::{DEMO_SOURCES, DEMO_SQL, DEMO_SQL_SYSTEM, DemoSource, DemoSql, seeds_dir};
 pub use synthetic::{SyntheticConfig, SyntheticStats, write_ntriples};

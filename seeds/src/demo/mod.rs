@@ -65,6 +65,47 @@ pub const DEMO_SOURCES: &[DemoSource] = &[
     },
 ];
 
+/// One embedded demo SQL model (a `CREATE TABLE ... AS SELECT`).
+#[derive(Debug, Clone, Copy)]
+pub struct DemoSql {
+    /// Path relative to the seeds folder.
+    pub path: &'static str,
+    /// The SQL text.
+    pub sql: &'static str,
+}
+
+/// The system the silver and gold models live in.
+pub const DEMO_SQL_SYSTEM: &str = "warehouse";
+
+/// The silver and gold SQL models in build order, embedded at compile time. Their column
+/// lineage is derived by the lineage engine when the demo loads them.
+pub const DEMO_SQL: &[DemoSql] = &[
+    DemoSql {
+        path: "sql/silver/orders_clean.sql",
+        sql: include_str!("../../sql/silver/orders_clean.sql"),
+    },
+    DemoSql {
+        path: "sql/silver/customers_clean.sql",
+        sql: include_str!("../../sql/silver/customers_clean.sql"),
+    },
+    DemoSql {
+        path: "sql/silver/order_facts.sql",
+        sql: include_str!("../../sql/silver/order_facts.sql"),
+    },
+    DemoSql {
+        path: "sql/gold/daily_sales_by_region_category.sql",
+        sql: include_str!("../../sql/gold/daily_sales_by_region_category.sql"),
+    },
+    DemoSql {
+        path: "sql/gold/customer_lifetime_value.sql",
+        sql: include_str!("../../sql/gold/customer_lifetime_value.sql"),
+    },
+    DemoSql {
+        path: "sql/gold/campaign_performance.sql",
+        sql: include_str!("../../sql/gold/campaign_performance.sql"),
+    },
+];
+
 /// The seeds folder (this crate's directory), where the data files live.
 pub fn seeds_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
