@@ -338,6 +338,69 @@ fn demo_loads_idempotently_and_serves_sparql() {
     );
     assert!(json["total"].as_u64().unwrap() >= 1, "{json}");
 
+    // Column lineage derived from the demo's SQL models: net revenue comes from the bronze
+    // order lines through two models.
+    let json: serde_json::Value = serde_json::from_str(&ok(
+        data,
+        &[
+            "lineage",
+            "upstream",
+            "gold.daily_sales_by_region_category.net_revenue",
+            "--column",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    let reached: Vec<&str> = json["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["iri"].as_str())
+        .collect();
+    for column in [
+        "silver.order_facts/column/net_amount_eur",
+        "bronze.orders/column/unit_price",
+        "bronze.orders/column/discount_amount",
+    ] {
+        assert!(
+            reached.iter().any(|n| n.ends_with(column)),
+            "{column}: {json}"
+        );
+    }
+
+    // Search finds columns by abbreviations, with reasons and facets, and follows loads.
+    let json: serde_json::Value = serde_json::from_str(&ok(
+        data,
+        &["search", "custEmailAddr", "--kind", "column", "--json"],
+    ))
+    .unwrap();
+    assert!(
+        json["hits"][0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with(".email"),
+        "{json}"
+    );
+    assert!(json["hits"][0]["pii"].as_bool().unwrap(), "{json}");
+    assert!(
+        !json["hits"][0]["reasons"].as_array().unwrap().is_empty(),
+        "{json}"
+    );
+    assert_eq!(json["facets"]["kind"]["column"], json["total"], "{json}");
+    let extra = dir.path().join("extra.ttl");
+    std::fs::write(
+        &extra,
+        "@prefix gg: <https://govgraph.dev/ns#> . @prefix dct: <http://purl.org/dc/terms/> .
+         @prefix csvw: <http://www.w3.org/ns/csvw#> .
+         <https://id.govgraph.dev/system/erp> a gg:System ; dct:title \"ERP\" ; gg:platform \"postgres\" .
+         <https://id.govgraph.dev/dataset/erp/erp.sprockets> a gg:Table ; dct:identifier \"erp.sprockets\" ;
+             dct:title \"Sprockets\" ; gg:system <https://id.govgraph.dev/system/erp> .",
+    )
+    .unwrap();
+    ok(data, &["load", extra.to_str().unwrap()]);
+    let found = ok(data, &["search", "sprocket"]);
+    assert!(found.contains("erp.sprockets"), "{found}");
+
     let server = spawn_server(data, &["demo"]);
     assert!(server.banner.contains("/sparql"), "{}", server.banner);
     let query = "SELECT (COUNT(DISTINCT ?t) AS ?n) WHERE { ?t a gg:GlossaryTerm }";

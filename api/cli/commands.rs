@@ -814,7 +814,35 @@ pub fn demo(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
         .map(|s| LoadSource::from_bytes(s.name, s.path, RdfFormat::Turtle, s.turtle))
         .collect();
     let report = store.load(sources, &LoadOptions::default(), &Bars::default())?;
+    // Column lineage comes from the silver and gold SQL models themselves.
+    let models: Vec<govgraph_graph::ingest::SqlFile> = govgraph_seeds::DEMO_SQL
+        .iter()
+        .map(|m| govgraph_graph::ingest::SqlFile {
+            location: m.path.to_owned(),
+            text: m.sql.to_owned(),
+        })
+        .collect();
+    let sql = govgraph_graph::ingest::ingest_sql(
+        &store,
+        &models,
+        &govgraph_graph::ingest::SqlIngestOptions {
+            dialect: govgraph_lineage::Dialect::DuckDb,
+            system: govgraph_seeds::DEMO_SQL_SYSTEM.to_owned(),
+            default_schema: None,
+        },
+        &Bars::default(),
+    )?;
+    for w in &sql.warnings {
+        eprintln!("warning: {w}");
+    }
     let overview = govgraph_agents::overview(&store)?;
+    let indexed = {
+        let mut index = govgraph_search::SearchIndex::open(
+            &ctx.data.join("search"),
+            Arc::new(govgraph_search::HashEmbedder::default()),
+        )?;
+        index.sync(&store)?.documents
+    };
     println!(
         "demo catalog loaded into {} ({} triples in {} sources, {:.1}s)",
         ctx.data.display(),
@@ -824,7 +852,8 @@ pub fn demo(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
     );
     println!(
         "  {} systems, {} datasets, {} columns, {} glossary terms, {} domains, {} people and teams,\n  \
-         {} tags, {} quality rules, {} policies, {} processing activities, {} table lineage edges",
+         {} tags, {} quality rules, {} policies, {} processing activities, {} table lineage edges,\n  \
+         {} column lineage edges derived from {} SQL models; {} entities indexed for search",
         overview.systems,
         overview.datasets,
         overview.columns,
@@ -835,7 +864,10 @@ pub fn demo(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
         overview.rules,
         overview.policies,
         overview.processing_activities,
-        overview.table_lineage_edges
+        overview.table_lineage_edges,
+        sql.lineage_edges,
+        models.len(),
+        indexed
     );
     print_validation_notes(&report.validation);
     if args.no_serve {
@@ -878,3 +910,146 @@ const EXAMPLES: &[(&str, &str)] = &[
          prov:wasDerivedFrom+ ?u . ?u dct:identifier ?upstream }",
     ),
 ];
+
+#[derive(Debug, clap::Args)]
+pub struct SearchArgs {
+    /// What to look for.
+    query: String,
+    /// Only this kind: dataset, column, term, domain, owner, tag, rule, policy, product,
+    /// dashboard (repeatable).
+    #[arg(long)]
+    kind: Vec<String>,
+    /// Only entities in this domain (repeatable).
+    #[arg(long)]
+    domain: Vec<String>,
+    /// Only entities with this tag (repeatable).
+    #[arg(long)]
+    tag: Vec<String>,
+    /// Only entities owned or stewarded by this person or team (repeatable).
+    #[arg(long)]
+    owner: Vec<String>,
+    /// Only entities in this system (repeatable).
+    #[arg(long)]
+    system: Vec<String>,
+    /// Only personal data (`--pii true`) or only other data (`--pii false`).
+    #[arg(long)]
+    pii: Option<bool>,
+    /// Ranking: hybrid, text or vector.
+    #[arg(long, default_value = "hybrid")]
+    mode: String,
+    /// Results to show.
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
+    /// Results to skip.
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
+    /// Print the full response (hits, reasons, facets) as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn search(ctx: &Context, args: SearchArgs) -> Result<ExitCode> {
+    use govgraph_search::{EntityKind, HashEmbedder, SearchIndex, SearchRequest};
+    let kinds = args
+        .kind
+        .iter()
+        .map(|k| {
+            EntityKind::parse(k).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--kind {k}: expected one of {}",
+                    EntityKind::ALL.map(EntityKind::as_str).join(", ")
+                )
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let store = ctx.open_for_reading()?;
+    let embedder = Arc::new(HashEmbedder::default());
+    // The on-disk index, unless a server holds it: then a throwaway one in memory.
+    let mut index = match SearchIndex::open(&ctx.data.join("search"), embedder.clone()) {
+        Ok(index) => index,
+        Err(e) => {
+            tracing::info!("search index busy ({e}); indexing in memory");
+            SearchIndex::in_memory(embedder)?
+        }
+    };
+    let sync = index.sync(&store)?;
+    if sync.mode != "unchanged" {
+        tracing::info!(
+            mode = sync.mode,
+            indexed = sync.indexed,
+            ms = sync.elapsed_ms,
+            "search index updated"
+        );
+    }
+    let request = SearchRequest {
+        query: args.query,
+        kinds,
+        domains: args.domain,
+        tags: args.tag,
+        owners: args.owner,
+        systems: args.system,
+        pii: args.pii,
+        mode: args.mode.parse()?,
+        offset: args.offset,
+        limit: args.limit,
+    };
+    let response = index.search(&request)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&response)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if response.hits.is_empty() {
+        println!("nothing found for \"{}\"", response.query);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for (i, h) in response.hits.iter().enumerate() {
+        let kind = h.kind.map(|k| k.as_str()).unwrap_or("?");
+        let mut flags = Vec::new();
+        if h.pii {
+            flags.push("PII".to_owned());
+        }
+        if h.certified {
+            flags.push("certified".to_owned());
+        }
+        if let Some(d) = h.domain.first() {
+            flags.push(d.clone());
+        }
+        let label = h
+            .label
+            .as_deref()
+            .filter(|l| *l != h.path)
+            .map(|l| format!(" — {l}"))
+            .unwrap_or_default();
+        println!(
+            "{:>2}. {kind:<8} {}{label}{}",
+            args.offset + i + 1,
+            h.path,
+            if flags.is_empty() {
+                String::new()
+            } else {
+                format!("  [{}]", flags.join(", "))
+            }
+        );
+        for r in &h.reasons {
+            let via = r
+                .via
+                .as_deref()
+                .map(|v| format!(" ({v})"))
+                .unwrap_or_default();
+            println!("      {}: {}{via}", r.field, r.highlight);
+        }
+    }
+    let kinds: Vec<String> = response
+        .facets
+        .kind
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    println!(
+        "\n{} matches ({}), {:.1} ms",
+        response.total,
+        kinds.join(", "),
+        response.took_ms
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -62,6 +62,11 @@ enum Command {
     /// Lineage: walk it upstream or downstream, or extract it from SQL.
     #[command(subcommand)]
     Lineage(commands::LineageCommand),
+    /// Search the catalog: names, business words, abbreviations, typos.
+    ///
+    /// Full text (BM25) and vectors, fused, then certification, quality and popularity.
+    /// The index lives in DATA/search and is brought up to date with the store first.
+    Search(commands::SearchArgs),
     /// Serve the HTTP API (the SPARQL endpoint) over the data directory.
     Serve(commands::ServeArgs),
     /// Load the demo catalog into the data directory and serve it.
@@ -90,6 +95,7 @@ fn main() -> ExitCode {
         Command::Sources(args) => commands::sources(&ctx, args),
         Command::Ingest(cmd) => commands::ingest(&ctx, cmd),
         Command::Lineage(cmd) => commands::lineage(&ctx, cmd),
+        Command::Search(args) => commands::search(&ctx, args),
         Command::Serve(args) => commands::serve(&ctx, args),
         Command::Demo(args) => commands::demo(&ctx, args),
     };

@@ -1,0 +1,314 @@
+//! Lineage traversal latency on a large on-disk graph.
+//!
+//! `cargo bench --bench lineage_walk -- [--tables N] [--columns M] [--samples S] [--depth D]
+//!  [--data DIR] [--out FILE]`
+//!
+//! It generates the synthetic catalog (default 100,000 tables x 20 columns, over a million
+//! column-lineage edges), loads it into an on-disk store with oxigraph's bulk loader, then
+//! walks upstream and downstream, at table and at column level, from `--samples` start
+//! nodes each (drawn with a fixed seed from the nodes that have lineage on that side). Every
+//! walk is the product's own `traverse` with its defaults: `--depth` hops (default 10), the
+//! first 1,000 nodes returned, every node counted, cycles detected.
+//!
+//! It prints p50/p95/p99/max latency per walk kind and one JSON document (also written to
+//! `--out`). `--data DIR` keeps the loaded store and reuses it on the next run of the same
+//! size, so the walk can be re-measured without loading again.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use govgraph_graph::oxigraph::io::{RdfFormat, RdfParser};
+use govgraph_graph::oxigraph::model::{NamedNode, NamedOrBlankNode, Term};
+use govgraph_graph::traverse::{Direction, Level, Traversal, traverse};
+use govgraph_graph::vocab::{dcat, prov, rdf};
+use govgraph_graph::{GraphStore, StoreConfig};
+use serde_json::{Value, json};
+
+struct Args {
+    tables: usize,
+    columns: usize,
+    samples: usize,
+    depth: usize,
+    data: Option<PathBuf>,
+    out: Option<PathBuf>,
+}
+
+fn parse_args() -> Args {
+    let mut a = Args {
+        tables: 100_000,
+        columns: 20,
+        samples: 200,
+        depth: 10,
+        data: None,
+        out: None,
+    };
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < argv.len() {
+        let next = argv.get(i + 1).cloned().unwrap_or_default();
+        let mut used = true;
+        match argv[i].as_str() {
+            "--tables" => a.tables = next.parse().unwrap_or(a.tables),
+            "--columns" => a.columns = next.parse().unwrap_or(a.columns),
+            "--samples" => a.samples = next.parse().unwrap_or(a.samples),
+            "--depth" => a.depth = next.parse().unwrap_or(a.depth),
+            "--data" => a.data = Some(PathBuf::from(next)),
+            "--out" => a.out = Some(PathBuf::from(next)),
+            _ => used = false, // cargo bench passes --bench
+        }
+        i += if used { 2 } else { 1 };
+    }
+    a
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+        })
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+fn dir_size(p: &Path) -> u64 {
+    std::fs::read_dir(p)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_size(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Deterministic sample without replacement (SplitMix64 + partial Fisher-Yates).
+fn sample(mut v: Vec<NamedNode>, n: usize, seed: u64) -> Vec<NamedNode> {
+    let mut state = seed;
+    let mut next = || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    v.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+    let n = n.min(v.len());
+    for i in 0..n {
+        let j = i + (next() % (v.len() - i) as u64) as usize;
+        v.swap(i, j);
+    }
+    v.truncate(n);
+    v
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let idx = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[idx]
+}
+
+/// Generates and bulk-loads the catalog unless `data` already holds this size.
+fn prepare(args: &Args, data: &Path) -> Value {
+    let marker = data.join(format!("synthetic-{}x{}.json", args.tables, args.columns));
+    if let Ok(text) = std::fs::read_to_string(&marker) {
+        eprintln!("reusing the store in {}", data.display());
+        return serde_json::from_str(&text).unwrap_or(Value::Null);
+    }
+    let _ = std::fs::remove_dir_all(data);
+    std::fs::create_dir_all(data).expect("data dir");
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let file = scratch.path().join("synthetic.nt");
+    let cfg = govgraph_seeds::SyntheticConfig {
+        tables: args.tables,
+        columns_per_table: args.columns,
+        ..Default::default()
+    };
+    let t = Instant::now();
+    let out = std::io::BufWriter::new(std::fs::File::create(&file).expect("create input"));
+    let stats = govgraph_seeds::write_ntriples(&cfg, out).expect("generate");
+    let gen_secs = t.elapsed().as_secs_f64();
+    eprintln!(
+        "generated {} tables x {} columns: {} table edges, {} column edges, {} triples in {gen_secs:.1} s",
+        stats.tables, args.columns, stats.table_edges, stats.column_edges, stats.triples
+    );
+    let store = GraphStore::open(&data.join("store"), StoreConfig::default()).expect("open");
+    let graph = NamedNode::new("urn:govgraph:graph:synthetic").expect("graph name");
+    let t = Instant::now();
+    let mut loader = store.raw().bulk_loader();
+    loader
+        .load_from_reader(
+            RdfParser::from_format(RdfFormat::NTriples).with_default_graph(graph),
+            std::io::BufReader::new(std::fs::File::open(&file).expect("open input")),
+        )
+        .expect("bulk load");
+    loader.commit().expect("commit");
+    let load_secs = t.elapsed().as_secs_f64();
+    drop(store);
+    let info = json!({
+        "tables": stats.tables, "columns": stats.columns, "table_edges": stats.table_edges,
+        "column_edges": stats.column_edges, "triples": stats.triples,
+        "generate_secs": gen_secs, "bulk_load_secs": load_secs,
+        "bulk_load_triples_per_sec": stats.triples as f64 / load_secs,
+        "store_bytes": dir_size(&data.join("store")),
+    });
+    eprintln!("bulk-loaded in {load_secs:.1} s");
+    std::fs::write(&marker, info.to_string()).expect("marker");
+    info
+}
+
+fn main() {
+    let args = parse_args();
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let data = args
+        .data
+        .clone()
+        .unwrap_or_else(|| scratch.path().join("data"));
+    let dataset = prepare(&args, &data);
+
+    let t = Instant::now();
+    let store = GraphStore::open(&data.join("store"), StoreConfig::default()).expect("open");
+    let open_secs = t.elapsed().as_secs_f64();
+    let raw = store.raw();
+
+    // Start nodes: every node with lineage on the side being walked. Direct column
+    // derivations also carry a `prov:wasDerivedFrom` shortcut between columns, so table
+    // starts are the datasets among the ends of those edges.
+    let is_dataset = |n: &NamedNode| {
+        raw.quads_for_pattern(
+            Some(n.as_ref().into()),
+            Some(rdf::TYPE),
+            Some(dcat::DATASET.into()),
+            None,
+        )
+        .next()
+        .is_some()
+    };
+    let mut derived_tables = HashSet::new();
+    let mut source_tables = HashSet::new();
+    for q in raw.quads_for_pattern(None, Some(prov::WAS_DERIVED_FROM), None, None) {
+        let q = q.expect("scan");
+        if let NamedOrBlankNode::NamedNode(s) = q.subject
+            && is_dataset(&s)
+        {
+            derived_tables.insert(s);
+        }
+        if let Term::NamedNode(o) = q.object
+            && is_dataset(&o)
+        {
+            source_tables.insert(o);
+        }
+    }
+    let mut derived_columns = HashSet::new();
+    for q in raw.quads_for_pattern(None, Some(prov::QUALIFIED_DERIVATION), None, None) {
+        if let NamedOrBlankNode::NamedNode(s) = q.expect("scan").subject {
+            derived_columns.insert(s);
+        }
+    }
+    let mut source_columns = HashSet::new();
+    let mut column_edges = 0u64;
+    for q in raw.quads_for_pattern(None, Some(prov::ENTITY), None, None) {
+        column_edges += 1;
+        if let Term::NamedNode(o) = q.expect("scan").object {
+            source_columns.insert(o);
+        }
+    }
+    eprintln!(
+        "{column_edges} column edges; starts: {} derived and {} source tables, {} derived and {} source columns",
+        derived_tables.len(),
+        source_tables.len(),
+        derived_columns.len(),
+        source_columns.len()
+    );
+
+    let kinds = [
+        (
+            "table_upstream",
+            Level::Table,
+            Direction::Upstream,
+            derived_tables,
+        ),
+        (
+            "table_downstream",
+            Level::Table,
+            Direction::Downstream,
+            source_tables,
+        ),
+        (
+            "column_upstream",
+            Level::Column,
+            Direction::Upstream,
+            derived_columns,
+        ),
+        (
+            "column_downstream",
+            Level::Column,
+            Direction::Downstream,
+            source_columns,
+        ),
+    ];
+    let mut results = serde_json::Map::new();
+    println!(
+        "{:<18} {:>7} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10}",
+        "walk", "samples", "p50 ms", "p95 ms", "p99 ms", "max ms", "mean nodes", "max nodes"
+    );
+    for (i, (name, level, direction, starts)) in kinds.into_iter().enumerate() {
+        let starts = sample(starts.into_iter().collect(), args.samples, 42 + i as u64);
+        // One untimed walk warms the block cache path the way any served query would find it.
+        if let Some(first) = starts.first() {
+            let mut t = Traversal::new(first.clone(), level, direction);
+            t.max_depth = args.depth;
+            let _ = traverse(&store, &t);
+        }
+        let mut times = Vec::with_capacity(starts.len());
+        let mut nodes = Vec::with_capacity(starts.len());
+        let mut truncated = 0usize;
+        for s in &starts {
+            let mut t = Traversal::new(s.clone(), level, direction);
+            t.max_depth = args.depth;
+            let clock = Instant::now();
+            let r = traverse(&store, &t).expect("walk");
+            times.push(clock.elapsed().as_secs_f64() * 1e3);
+            nodes.push(r.total as f64);
+            truncated += usize::from(r.truncated);
+        }
+        times.sort_by(f64::total_cmp);
+        let mean_nodes = nodes.iter().sum::<f64>() / nodes.len().max(1) as f64;
+        let max_nodes = nodes.iter().copied().fold(0.0, f64::max);
+        println!(
+            "{name:<18} {:>7} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {mean_nodes:>10.1} {max_nodes:>10.0}",
+            times.len(),
+            pct(&times, 0.50),
+            pct(&times, 0.95),
+            pct(&times, 0.99),
+            times.last().copied().unwrap_or(f64::NAN),
+        );
+        results.insert(
+            name.to_string(),
+            json!({"samples": times.len(), "p50_ms": pct(&times, 0.50), "p95_ms": pct(&times, 0.95),
+                   "p99_ms": pct(&times, 0.99), "max_ms": times.last(), "mean_nodes": mean_nodes,
+                   "max_nodes": max_nodes, "hit_depth_limit": truncated}),
+        );
+    }
+    let doc = json!({
+        "bench": "lineage_walk", "depth": args.depth, "dataset": dataset,
+        "column_edges_in_store": column_edges, "open_secs": open_secs,
+        "peak_rss_mib": peak_rss_mib(), "walks": results,
+    });
+    println!("{doc}");
+    if let Some(out) = &args.out {
+        std::fs::write(out, serde_json::to_string_pretty(&doc).unwrap_or_default())
+            .expect("write --out");
+    }
+}
