@@ -16,16 +16,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
-use govgraph_graph::oxigraph::io::{RdfFormat, RdfParser};
 use govgraph_graph::oxigraph::model::{NamedNode, NamedOrBlankNode, Term};
 use govgraph_graph::traverse::{Direction, Level, Traversal, traverse};
 use govgraph_graph::vocab::{dcat, prov, rdf};
 use govgraph_graph::{GraphStore, StoreConfig};
-use serde_json::{Value, json};
+use serde_json::json;
 
 struct Args {
     tables: usize,
@@ -64,33 +66,6 @@ fn parse_args() -> Args {
     a
 }
 
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<f64>().ok())
-        })
-        .unwrap_or(0.0)
-        / 1024.0
-}
-
-fn dir_size(p: &Path) -> u64 {
-    std::fs::read_dir(p)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .map(|e| match e.metadata() {
-                    Ok(m) if m.is_dir() => dir_size(&e.path()),
-                    Ok(m) => m.len(),
-                    Err(_) => 0,
-                })
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
 /// Deterministic sample without replacement (SplitMix64 + partial Fisher-Yates).
 fn sample(mut v: Vec<NamedNode>, n: usize, seed: u64) -> Vec<NamedNode> {
     let mut state = seed;
@@ -111,63 +86,6 @@ fn sample(mut v: Vec<NamedNode>, n: usize, seed: u64) -> Vec<NamedNode> {
     v
 }
 
-fn pct(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let idx = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[idx]
-}
-
-/// Generates and bulk-loads the catalog unless `data` already holds this size.
-fn prepare(args: &Args, data: &Path) -> Value {
-    let marker = data.join(format!("synthetic-{}x{}.json", args.tables, args.columns));
-    if let Ok(text) = std::fs::read_to_string(&marker) {
-        eprintln!("reusing the store in {}", data.display());
-        return serde_json::from_str(&text).unwrap_or(Value::Null);
-    }
-    let _ = std::fs::remove_dir_all(data);
-    std::fs::create_dir_all(data).expect("data dir");
-    let scratch = tempfile::tempdir().expect("temp dir");
-    let file = scratch.path().join("synthetic.nt");
-    let cfg = govgraph_seeds::SyntheticConfig {
-        tables: args.tables,
-        columns_per_table: args.columns,
-        ..Default::default()
-    };
-    let t = Instant::now();
-    let out = std::io::BufWriter::new(std::fs::File::create(&file).expect("create input"));
-    let stats = govgraph_seeds::write_ntriples(&cfg, out).expect("generate");
-    let gen_secs = t.elapsed().as_secs_f64();
-    eprintln!(
-        "generated {} tables x {} columns: {} table edges, {} column edges, {} triples in {gen_secs:.1} s",
-        stats.tables, args.columns, stats.table_edges, stats.column_edges, stats.triples
-    );
-    let store = GraphStore::open(&data.join("store"), StoreConfig::default()).expect("open");
-    let graph = NamedNode::new("urn:govgraph:graph:synthetic").expect("graph name");
-    let t = Instant::now();
-    let mut loader = store.raw().bulk_loader();
-    loader
-        .load_from_reader(
-            RdfParser::from_format(RdfFormat::NTriples).with_default_graph(graph),
-            std::io::BufReader::new(std::fs::File::open(&file).expect("open input")),
-        )
-        .expect("bulk load");
-    loader.commit().expect("commit");
-    let load_secs = t.elapsed().as_secs_f64();
-    drop(store);
-    let info = json!({
-        "tables": stats.tables, "columns": stats.columns, "table_edges": stats.table_edges,
-        "column_edges": stats.column_edges, "triples": stats.triples,
-        "generate_secs": gen_secs, "bulk_load_secs": load_secs,
-        "bulk_load_triples_per_sec": stats.triples as f64 / load_secs,
-        "store_bytes": dir_size(&data.join("store")),
-    });
-    eprintln!("bulk-loaded in {load_secs:.1} s");
-    std::fs::write(&marker, info.to_string()).expect("marker");
-    info
-}
-
 fn main() {
     let args = parse_args();
     let scratch = tempfile::tempdir().expect("temp dir");
@@ -175,7 +93,7 @@ fn main() {
         .data
         .clone()
         .unwrap_or_else(|| scratch.path().join("data"));
-    let dataset = prepare(&args, &data);
+    let dataset = common::prepare(args.tables, args.columns, &data);
 
     let t = Instant::now();
     let store = GraphStore::open(&data.join("store"), StoreConfig::default()).expect("open");
@@ -289,22 +207,22 @@ fn main() {
         println!(
             "{name:<18} {:>7} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {mean_nodes:>10.1} {max_nodes:>10.0}",
             times.len(),
-            pct(&times, 0.50),
-            pct(&times, 0.95),
-            pct(&times, 0.99),
+            common::pct(&times, 0.50),
+            common::pct(&times, 0.95),
+            common::pct(&times, 0.99),
             times.last().copied().unwrap_or(f64::NAN),
         );
         results.insert(
             name.to_string(),
-            json!({"samples": times.len(), "p50_ms": pct(&times, 0.50), "p95_ms": pct(&times, 0.95),
-                   "p99_ms": pct(&times, 0.99), "max_ms": times.last(), "mean_nodes": mean_nodes,
+            json!({"samples": times.len(), "p50_ms": common::pct(&times, 0.50), "p95_ms": common::pct(&times, 0.95),
+                   "p99_ms": common::pct(&times, 0.99), "max_ms": times.last(), "mean_nodes": mean_nodes,
                    "max_nodes": max_nodes, "hit_depth_limit": truncated}),
         );
     }
     let doc = json!({
         "bench": "lineage_walk", "depth": args.depth, "dataset": dataset,
         "column_edges_in_store": column_edges, "open_secs": open_secs,
-        "peak_rss_mib": peak_rss_mib(), "walks": results,
+        "peak_rss_mib": common::peak_rss_mib(), "walks": results,
     });
     println!("{doc}");
     if let Some(out) = &args.out {

@@ -3,6 +3,9 @@
 //! It starts with [`overview`], the catalog at a glance; question answering and the data
 //! product builder build on the same store API. This crate knows no HTTP.
 
+#[cfg(feature = "openai")]
+pub mod embed;
+
 use govgraph_graph::oxigraph::model::Term;
 use govgraph_graph::{GraphStore, Result};
 use serde::Serialize;
