@@ -10,6 +10,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -65,18 +68,6 @@ fn parse_args() -> Args {
     args
 }
 
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 fn child(file: &Path, data: &Path, validate: bool) {
     let store = GraphStore::open(data, StoreConfig::default()).expect("open store");
     let source = LoadSource::from_path(file, Some("synthetic"), None).expect("open input");
@@ -90,7 +81,7 @@ fn child(file: &Path, data: &Path, validate: bool) {
         "{{\"triples\":{},\"inferred\":{},\"secs\":{secs:.3},\"peak_rss_kib\":{}}}",
         report.triples(),
         inferred,
-        peak_rss_kib()
+        (common::peak_rss_mib() * 1024.0) as u64
     );
 }
 
