@@ -25,7 +25,7 @@ use std::time::Instant;
 
 use govgraph_graph::oxigraph::model::{NamedNode, NamedOrBlankNode, Term};
 use govgraph_graph::traverse::{Direction, Level, Traversal, traverse};
-use govgraph_graph::vocab::{dcat, prov, rdf};
+use govgraph_graph::vocab::{gg, prov};
 use govgraph_graph::{GraphStore, StoreConfig};
 use serde_json::json;
 
@@ -102,16 +102,12 @@ fn main() {
 
     // Start nodes: every node with lineage on the side being walked. Direct column
     // derivations also carry a `prov:wasDerivedFrom` shortcut between columns, so table
-    // starts are the datasets among the ends of those edges.
+    // starts are the ends of those edges that are not columns (the bulk loader does not
+    // materialise super-types, so `dcat:Dataset` cannot tell).
     let is_dataset = |n: &NamedNode| {
-        raw.quads_for_pattern(
-            Some(n.as_ref().into()),
-            Some(rdf::TYPE),
-            Some(dcat::DATASET.into()),
-            None,
-        )
-        .next()
-        .is_some()
+        raw.quads_for_pattern(Some(n.as_ref().into()), Some(gg::COLUMN_OF), None, None)
+            .next()
+            .is_none()
     };
     let mut derived_tables = HashSet::new();
     let mut source_tables = HashSet::new();
