@@ -634,26 +634,18 @@ impl SearchIndex {
         } else {
             Vec::new()
         };
-        let mut vector_hits: Vec<(f32, EntityDoc)> = Vec::new();
-        if request.mode != Mode::Text && !request.query.trim().is_empty() {
+        let found = if request.mode != Mode::Text && !request.query.trim().is_empty() {
             let q = self.embedder.embed_query(&request.query)?;
-            let filtered = !filters.is_empty();
-            let k = if filtered { pool * 8 } else { pool };
-            let found = self.vectors.search(&q, k)?;
-            let best = found.first().map_or(0.0, |(_, s)| *s);
-            for (iri, sim) in found {
-                if vector_hits.len() >= pool
-                    || (request.mode == Mode::Hybrid && sim < VECTOR_FLOOR * best)
-                {
-                    break;
-                }
-                if let Some(doc) = self.text.get(&iri)?
-                    && (!filtered || matches_filters(&doc, request))
-                {
-                    vector_hits.push((sim, doc));
-                }
+            let k = if filters.is_empty() { pool } else { pool * 8 };
+            let mut found = self.vectors.search(&q, k)?;
+            if request.mode == Mode::Hybrid {
+                let best = found.first().map_or(0.0, |(_, s)| *s);
+                found.retain(|(_, sim)| *sim >= VECTOR_FLOOR * best);
             }
-        }
+            found
+        } else {
+            Vec::new()
+        };
 
         // Fusion.
         struct Candidate {
@@ -676,16 +668,38 @@ impl SearchIndex {
                 },
             );
         }
-        for (i, (sim, doc)) in vector_hits.into_iter().enumerate() {
-            let c = by_iri.entry(doc.iri.clone()).or_insert(Candidate {
-                doc,
-                text_rank: None,
-                vector_rank: None,
-                similarity: None,
-                score: 0.0,
-            });
-            c.vector_rank = Some(i + 1);
-            c.similarity = Some(sim);
+        // Vector hits the text side already returned passed the same filters; the others are
+        // read in one batch and filtered here.
+        let missing: Vec<&str> = found
+            .iter()
+            .map(|(iri, _)| iri.as_str())
+            .filter(|iri| !by_iri.contains_key(*iri))
+            .collect();
+        let mut fetched = self.text.get_many(&missing)?;
+        let mut rank = 0usize;
+        for (iri, sim) in &found {
+            if rank >= pool {
+                break;
+            }
+            if let Some(c) = by_iri.get_mut(iri) {
+                rank += 1;
+                c.vector_rank = Some(rank);
+                c.similarity = Some(*sim);
+            } else if let Some(doc) = fetched.remove(iri)
+                && (filters.is_empty() || matches_filters(&doc, request))
+            {
+                rank += 1;
+                by_iri.insert(
+                    iri.clone(),
+                    Candidate {
+                        doc,
+                        text_rank: None,
+                        vector_rank: Some(rank),
+                        similarity: Some(*sim),
+                        score: 0.0,
+                    },
+                );
+            }
         }
         let mut candidates: Vec<Candidate> = by_iri.into_values().collect();
         for c in &mut candidates {

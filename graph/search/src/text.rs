@@ -384,8 +384,41 @@ impl TextIndex {
         }
     }
 
+    /// The stored documents of some entities, in one search; unknown IRIs are left out.
+    pub fn get_many(&self, iris: &[&str]) -> Result<std::collections::HashMap<String, EntityDoc>> {
+        let mut out = std::collections::HashMap::with_capacity(iris.len());
+        if iris.is_empty() {
+            return Ok(out);
+        }
+        let searcher = self.reader.searcher();
+        let any: Vec<(Occur, Box<dyn Query>)> = iris
+            .iter()
+            .map(|iri| {
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(self.iri_field, iri),
+                        IndexRecordOption::Basic,
+                    )) as Box<dyn Query>,
+                )
+            })
+            .collect();
+        let found = searcher
+            .search(&BooleanQuery::new(any), &DocSetCollector)
+            .map_err(tantivy_err)?;
+        for addr in found {
+            let doc = self.load_with(&searcher, addr)?;
+            out.insert(doc.iri.clone(), doc);
+        }
+        Ok(out)
+    }
+
     fn load(&self, addr: DocAddress) -> Result<EntityDoc> {
-        let d: TantivyDocument = self.reader.searcher().doc(addr).map_err(tantivy_err)?;
+        self.load_with(&self.reader.searcher(), addr)
+    }
+
+    fn load_with(&self, searcher: &tantivy::Searcher, addr: DocAddress) -> Result<EntityDoc> {
+        let d: TantivyDocument = searcher.doc(addr).map_err(tantivy_err)?;
         let text = d
             .get_first(self.doc_field)
             .and_then(|v| v.as_str().map(str::to_owned))
@@ -469,7 +502,7 @@ impl TextIndex {
             .search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())
             .map_err(tantivy_err)?;
         top.into_iter()
-            .map(|(score, addr)| Ok((score, self.load(addr)?)))
+            .map(|(score, addr)| Ok((score, self.load_with(&searcher, addr)?)))
             .collect()
     }
 }
