@@ -669,36 +669,41 @@ impl SearchIndex {
             );
         }
         // Vector hits the text side already returned passed the same filters; the others are
-        // read in one batch and filtered here.
-        let missing: Vec<&str> = found
-            .iter()
-            .map(|(iri, _)| iri.as_str())
-            .filter(|iri| !by_iri.contains_key(*iri))
-            .collect();
-        let mut fetched = self.text.get_many(&missing)?;
+        // read in small batches, as far down the list as the pool needs, and filtered here.
         let mut rank = 0usize;
-        for (iri, sim) in &found {
+        for chunk in found.chunks(32) {
             if rank >= pool {
                 break;
             }
-            if let Some(c) = by_iri.get_mut(iri) {
-                rank += 1;
-                c.vector_rank = Some(rank);
-                c.similarity = Some(*sim);
-            } else if let Some(doc) = fetched.remove(iri)
-                && (filters.is_empty() || matches_filters(&doc, request))
-            {
-                rank += 1;
-                by_iri.insert(
-                    iri.clone(),
-                    Candidate {
-                        doc,
-                        text_rank: None,
-                        vector_rank: Some(rank),
-                        similarity: Some(*sim),
-                        score: 0.0,
-                    },
-                );
+            let missing: Vec<&str> = chunk
+                .iter()
+                .map(|(iri, _)| iri.as_str())
+                .filter(|iri| !by_iri.contains_key(*iri))
+                .collect();
+            let mut fetched = self.text.get_many(&missing)?;
+            for (iri, sim) in chunk {
+                if rank >= pool {
+                    break;
+                }
+                if let Some(c) = by_iri.get_mut(iri) {
+                    rank += 1;
+                    c.vector_rank = Some(rank);
+                    c.similarity = Some(*sim);
+                } else if let Some(doc) = fetched.remove(iri)
+                    && (filters.is_empty() || matches_filters(&doc, request))
+                {
+                    rank += 1;
+                    by_iri.insert(
+                        iri.clone(),
+                        Candidate {
+                            doc,
+                            text_rank: None,
+                            vector_rank: Some(rank),
+                            similarity: Some(*sim),
+                            score: 0.0,
+                        },
+                    );
+                }
             }
         }
         let mut candidates: Vec<Candidate> = by_iri.into_values().collect();
