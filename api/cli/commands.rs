@@ -22,9 +22,11 @@ use govgraph_graph::{
 use crate::progress::Bars;
 
 /// What every command needs.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Context {
     pub data: PathBuf,
+    /// Whether --data or GOVGRAPH_DATA named the data directory (else a config file may).
+    pub data_given: bool,
     pub base_iri: String,
 }
 
@@ -757,44 +759,159 @@ pub fn lineage(ctx: &Context, cmd: LineageCommand) -> Result<ExitCode> {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "GOVGRAPH_ADDR", default_value = "127.0.0.1:7878")]
-    addr: SocketAddr,
-    /// Cancel queries after this many seconds.
-    #[arg(long, default_value_t = 30)]
-    query_timeout: u64,
+    /// A TOML configuration file: [server], [limits], [audit] and [[principals]]. Values
+    /// from the environment and flags override it.
+    #[arg(long, env = "GOVGRAPH_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on (default 127.0.0.1:7878). Without API keys only loopback
+    /// addresses are allowed.
+    #[arg(long, env = "GOVGRAPH_ADDR")]
+    addr: Option<SocketAddr>,
+    /// Cancel queries after this many seconds (default 10).
+    #[arg(long, env = "GOVGRAPH_QUERY_TIMEOUT")]
+    query_timeout: Option<u64>,
+    /// Principals as `name:key:role[,role][:domain[,domain][:tenant]]`, `;`-separated.
+    #[arg(long, env = "GOVGRAPH_API_KEYS", hide_env_values = true)]
+    api_keys: Option<String>,
+    /// Requests per minute per principal (0: no limit).
+    #[arg(long, env = "GOVGRAPH_RATE_LIMIT")]
+    rate_limit: Option<u32>,
+    /// Queries, updates and searches running at once.
+    #[arg(long, env = "GOVGRAPH_MAX_CONCURRENT")]
+    max_concurrent: Option<usize>,
+    /// The audit log (default DATA/audit.jsonl).
+    #[arg(long, env = "GOVGRAPH_AUDIT_LOG")]
+    audit_log: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    /// The configuration: the file, then the environment and the flags.
+    fn resolve(&self, ctx: &Context) -> Result<(govgraph_api::config::FileConfig, PathBuf)> {
+        let mut file = match &self.config {
+            Some(path) => govgraph_api::config::FileConfig::from_file(path)?,
+            None => govgraph_api::config::FileConfig::default(),
+        };
+        if let Some(keys) = &self.api_keys {
+            file.add_env_keys(keys)?;
+        }
+        if let Some(a) = self.addr {
+            file.server.addr = Some(a);
+        }
+        if let Some(t) = self.query_timeout {
+            file.limits.query_timeout_ms = t.saturating_mul(1000).max(1);
+        }
+        if let Some(r) = self.rate_limit {
+            file.limits.requests_per_minute = r;
+        }
+        if let Some(m) = self.max_concurrent {
+            file.limits.max_concurrent = m.max(1);
+        }
+        let data = match (&file.server.data, ctx.data_given) {
+            (Some(d), false) => d.clone(),
+            _ => ctx.data.clone(),
+        };
+        if let Some(a) = &self.audit_log {
+            file.audit.path = Some(a.clone());
+        }
+        if file.audit.path.is_none() {
+            file.audit.path = Some(data.join("audit.jsonl"));
+        }
+        Ok((file, data))
+    }
 }
 
 fn run_server(
     store: GraphStore,
-    args: &ServeArgs,
+    data: &std::path::Path,
+    file: &govgraph_api::config::FileConfig,
     banner: impl FnOnce(SocketAddr) + Send + 'static,
 ) -> Result<ExitCode> {
-    let state = Arc::new(AppState {
-        store: Arc::new(store),
-        config: ServerConfig {
-            query_timeout: Duration::from_secs(args.query_timeout),
-            ..ServerConfig::default()
-        },
-    });
+    let store = Arc::new(store);
+    let metrics = Arc::new(govgraph_api::metrics::Metrics::default());
+    let embedder: Arc<dyn govgraph_search::Embedder> =
+        Arc::new(govgraph_search::HashEmbedder::default());
+    let index = govgraph_search::SearchIndex::open(&data.join("search"), embedder)?;
+    let on_sync = {
+        let metrics = metrics.clone();
+        move |r: &govgraph_search::SyncReport| {
+            tracing::info!(
+                mode = r.mode,
+                indexed = r.indexed,
+                deleted = r.deleted,
+                ms = r.elapsed_ms,
+                "search index synced"
+            );
+            metrics.search_synced(r.documents);
+        }
+    };
+    // The startup check: whatever the index misses or holds stale is rebuilt before serving.
+    let search = Arc::new(govgraph_search::LiveIndex::start(
+        store.clone(),
+        index,
+        Duration::from_secs(5),
+        on_sync,
+    )?);
+    let state = Arc::new(AppState::new(
+        store,
+        search,
+        metrics,
+        ServerConfig::from_file(file),
+    )?);
+    let addr = file
+        .server
+        .addr
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 7878)));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
         let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
-            eprintln!("shutting down");
+            let ctrl_c = tokio::signal::ctrl_c();
+            #[cfg(unix)]
+            {
+                let mut term =
+                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    {
+                        Ok(t) => t,
+                        Err(_) => {
+                            let _ = ctrl_c.await;
+                            return;
+                        }
+                    };
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = ctrl_c.await;
+            }
+            eprintln!("shutting down: finishing requests in flight");
         };
-        govgraph_api::serve(state, args.addr, banner, shutdown).await
+        govgraph_api::serve(state, addr, banner, shutdown).await
     })?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn serve(ctx: &Context, args: ServeArgs) -> Result<ExitCode> {
+    let (file, data) = args.resolve(ctx)?;
+    let ctx = Context {
+        data: data.clone(),
+        ..ctx.clone()
+    };
     let store = ctx.open()?;
-    run_server(store, &args, |addr| {
-        println!("govgraph serving SPARQL at http://{addr}/sparql");
+    let keys = file.principals.len();
+    run_server(store, &data, &file, move |addr| {
+        println!(
+            "govgraph serving http://{addr}/ (SPARQL at /sparql, REST at /api/v1, docs at /docs)"
+        );
+        if keys == 0 {
+            println!("no API keys configured: read-only, loopback only");
+        } else {
+            println!("{keys} principals configured");
+        }
     })
 }
 
@@ -873,8 +990,11 @@ pub fn demo(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
     if args.no_serve {
         return Ok(ExitCode::SUCCESS);
     }
-    run_server(store, &args.serve, |addr| {
-        println!("\ngovgraph is serving the demo at http://{addr}/sparql\n");
+    let (file, data) = args.serve.resolve(ctx)?;
+    run_server(store, &data, &file, |addr| {
+        println!(
+            "\ngovgraph is serving the demo at http://{addr}/ (SPARQL at /sparql, REST at /api/v1, docs at /docs)\n"
+        );
         println!("Try:");
         for (what, query) in EXAMPLES {
             println!("  # {what}");
@@ -992,6 +1112,7 @@ pub fn search(ctx: &Context, args: SearchArgs) -> Result<ExitCode> {
         mode: args.mode.parse()?,
         offset: args.offset,
         limit: args.limit,
+        ..SearchRequest::default()
     };
     let response = index.search(&request)?;
     if args.json {
@@ -1051,5 +1172,75 @@ pub fn search(ctx: &Context, args: SearchArgs) -> Result<ExitCode> {
         kinds.join(", "),
         response.took_ms
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The audit log (default DATA/audit.jsonl).
+    #[arg(long, env = "GOVGRAPH_AUDIT_LOG")]
+    log: Option<PathBuf>,
+    /// Only this principal's requests.
+    #[arg(long)]
+    principal: Option<String>,
+    /// Only this action (sparql.query, sparql.update, rest.read, search, lineage.read, audit.read).
+    #[arg(long)]
+    action: Option<String>,
+    /// Only `allow` or `deny`.
+    #[arg(long)]
+    decision: Option<String>,
+    /// Only records at or after this time (such as 2026-11-22T00:00:00Z).
+    #[arg(long)]
+    since: Option<String>,
+    /// Only records before this time.
+    #[arg(long)]
+    until: Option<String>,
+    /// The most records to show, newest first.
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+    /// Print JSON lines instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn audit(ctx: &Context, args: AuditArgs) -> Result<ExitCode> {
+    let path = args.log.unwrap_or_else(|| ctx.data.join("audit.jsonl"));
+    let filter = govgraph_api::audit::AuditFilter {
+        principal: args.principal,
+        action: args.action,
+        decision: args.decision,
+        since: args.since,
+        until: args.until,
+    };
+    let (records, total) = govgraph_api::audit::read_records(&path, &filter, 0, args.limit)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        for r in &records {
+            writeln!(out, "{}", serde_json::to_string(r)?)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    for r in &records {
+        writeln!(
+            out,
+            "{}  {:<5} {:<14} {:<16} {:>3} {:<6} {} {}{}",
+            r.time,
+            r.decision,
+            r.principal,
+            r.action,
+            r.status,
+            r.method,
+            r.resource,
+            r.reason
+                .as_deref()
+                .map(|x| format!(" ({x})"))
+                .unwrap_or_default(),
+            r.tenant
+                .as_deref()
+                .map(|t| format!(" [tenant {t}]"))
+                .unwrap_or_default(),
+        )?;
+    }
+    writeln!(out, "{} of {total} matching records", records.len())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -15,14 +15,9 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "govgraph", version, propagate_version = true)]
 struct Cli {
-    /// The data directory.
-    #[arg(
-        long,
-        global = true,
-        env = "GOVGRAPH_DATA",
-        default_value = "./govgraph-data"
-    )]
-    data: PathBuf,
+    /// The data directory [default: ./govgraph-data, or [server] data in a serve config].
+    #[arg(long, global = true, env = "GOVGRAPH_DATA")]
+    data: Option<PathBuf>,
 
     /// Base IRI under which govgraph mints entity IRIs.
     #[arg(long, global = true, env = "GOVGRAPH_BASE_IRI", default_value = govgraph_graph::iri::DEFAULT_BASE)]
@@ -32,8 +27,23 @@ struct Cli {
     #[arg(long, global = true, env = "GOVGRAPH_LOG", default_value = "warn")]
     log: String,
 
+    /// Log format: `text` for people, `json` (one object per line) for log collectors.
+    #[arg(
+        long,
+        global = true,
+        env = "GOVGRAPH_LOG_FORMAT",
+        default_value = "text"
+    )]
+    log_format: LogFormat,
+
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,8 +77,14 @@ enum Command {
     /// Full text (BM25) and vectors, fused, then certification, quality and popularity.
     /// The index lives in DATA/search and is brought up to date with the store first.
     Search(commands::SearchArgs),
-    /// Serve the HTTP API (the SPARQL endpoint) over the data directory.
+    /// Serve the HTTP API over the data directory: SPARQL 1.1 at /sparql, REST at /api/v1
+    /// (OpenAPI at /openapi.json, docs at /docs), /metrics, /healthz and /readyz.
+    ///
+    /// Configuration comes from a TOML file (--config), then the environment, then flags.
+    /// Without API keys the server is read-only and listens on loopback only.
     Serve(commands::ServeArgs),
+    /// Read the audit log: who did what, when, and whether it was allowed.
+    Audit(commands::AuditArgs),
     /// Load the demo catalog into the data directory and serve it.
     Demo(commands::DemoArgs),
 }
@@ -77,12 +93,22 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    match cli.log_format {
+        LogFormat::Text => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init(),
+    }
     let ctx = commands::Context {
-        data: cli.data,
+        data_given: cli.data.is_some(),
+        data: cli.data.unwrap_or_else(|| PathBuf::from("./govgraph-data")),
         base_iri: cli.base_iri,
     };
     let result = match cli.command {
@@ -97,6 +123,7 @@ fn main() -> ExitCode {
         Command::Lineage(cmd) => commands::lineage(&ctx, cmd),
         Command::Search(args) => commands::search(&ctx, args),
         Command::Serve(args) => commands::serve(&ctx, args),
+        Command::Audit(args) => commands::audit(&ctx, args),
         Command::Demo(args) => commands::demo(&ctx, args),
     };
     match result {

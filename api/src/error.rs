@@ -17,9 +17,18 @@ pub enum ApiError {
     /// The request is malformed (bad SPARQL, a missing parameter).
     #[error("{0}")]
     BadRequest(String),
+    /// No credentials, or credentials that name nobody.
+    #[error("{0}")]
+    Unauthorized(String),
     /// The caller may not do this.
     #[error("{0}")]
     Forbidden(String),
+    /// The caller sent too many requests; it may retry after this many seconds.
+    #[error("too many requests: retry after {0} s")]
+    TooManyRequests(u64),
+    /// The configuration is wrong (a startup error, never a response).
+    #[error("configuration: {0}")]
+    Config(String),
     /// Nothing is there.
     #[error("{0}")]
     NotFound(String),
@@ -55,6 +64,7 @@ impl From<GraphError> for ApiError {
             | GraphError::UnknownFormat { .. } => Self::BadRequest(e.to_string()),
             GraphError::Validation(_) => Self::BadRequest(e.to_string()),
             GraphError::NotFound(_) => Self::NotFound(e.to_string()),
+            GraphError::Refused(m) => Self::Forbidden(m),
             GraphError::Timeout(_) => Self::Timeout(e.to_string()),
             GraphError::InUse { .. } => Self::Unavailable("the store is busy; try again".into()),
             GraphError::Query(m) => Self::BadRequest(format!("query failed: {m}")),
@@ -63,8 +73,22 @@ impl From<GraphError> for ApiError {
     }
 }
 
+impl From<govgraph_search::Error> for ApiError {
+    fn from(e: govgraph_search::Error) -> Self {
+        match e {
+            govgraph_search::Error::Graph(g) => g.into(),
+            govgraph_search::Error::Invalid { .. } => Self::BadRequest(e.to_string()),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+/// The client-facing detail of an error response, kept on the response for the audit log.
+#[derive(Debug, Clone)]
+pub struct ErrorDetail(pub String);
+
 /// An RFC 9457 problem document.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     /// A URI that names the problem type.
     #[serde(rename = "type")]
@@ -81,7 +105,13 @@ impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request", "Bad request"),
+            Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            Self::TooManyRequests(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-requests",
+                "Too many requests",
+            ),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             Self::NotAcceptable(_) => (
                 StatusCode::NOT_ACCEPTABLE,
@@ -100,7 +130,7 @@ impl ApiError {
                 "unavailable",
                 "Unavailable",
             ),
-            Self::Internal(_) => (
+            Self::Internal(_) | Self::Config(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
                 "Internal error",
@@ -112,7 +142,7 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let (status, slug, title) = self.parts();
         let detail = match self {
-            Self::Internal(_) => {
+            Self::Internal(_) | Self::Config(_) => {
                 "the server failed to handle the request; the failure has been logged".to_owned()
             }
             other => other.to_string(),
@@ -128,17 +158,34 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let Self::Internal(detail) = &self {
+        if let Self::Internal(detail) | Self::Config(detail) = &self {
             tracing::error!(%detail, "internal error");
         }
         let problem = self.problem();
         let status =
             StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let detail = ErrorDetail(problem.detail.clone());
         let mut response = (status, Json(problem)).into_response();
-        response.headers_mut().insert(
+        response.extensions_mut().insert(detail);
+        let headers = response.headers_mut();
+        headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        match &self {
+            Self::Unauthorized(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"govgraph\""),
+                );
+            }
+            Self::TooManyRequests(secs) => {
+                if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                    headers.insert(header::RETRY_AFTER, v);
+                }
+            }
+            _ => {}
+        }
         response
     }
 }

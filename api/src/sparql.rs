@@ -2,19 +2,24 @@
 //! parameters, time and size limits.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use axum::Extension;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use govgraph_graph::QueryOptions;
 use govgraph_graph::oxigraph::io::{JsonLdProfileSet, RdfFormat};
 use govgraph_graph::oxigraph::model::NamedNode;
 use govgraph_graph::oxigraph::sparql::results::QueryResultsFormat;
 
-use crate::error::{ApiError, ApiResult};
+use crate::auth::{Principal, Role};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::results::{SolutionsFormat, serialize};
 use crate::server::AppState;
+use crate::server::AuditAction;
 
 /// What a SPARQL protocol request asks for.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -138,16 +143,53 @@ pub fn negotiate<T: Copy>(accept: Option<&str>, offers: &[(&str, T)]) -> Option<
     None
 }
 
+async fn update(
+    state: Arc<AppState>,
+    principal: &Principal,
+    request: ProtocolRequest,
+) -> ApiResult<Response> {
+    principal.require(Role::Steward, "SPARQL Update")?;
+    if !request.default_graphs.is_empty() || !request.named_graphs.is_empty() {
+        return Err(ApiError::BadRequest(
+            "using-graph-uri and using-named-graph-uri are not supported; use USING or WITH in the update"
+                .into(),
+        ));
+    }
+    let text = request.update.unwrap_or_default();
+    let scope = principal.scope()?;
+    let timeout = state.config.query_timeout;
+    let s = state.clone();
+    let started = std::time::Instant::now();
+    let written = tokio::task::spawn_blocking(move || s.store.update(&text, &scope, Some(timeout)))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    // Search catches up in the background; the ticket is not awaited here.
+    state.search.changed();
+    tracing::info!(
+        graphs = written.graphs.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "sparql update"
+    );
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response
+        .extensions_mut()
+        .insert(AuditAction("sparql.update"));
+    Ok(response)
+}
+
 async fn run(
     state: Arc<AppState>,
+    principal: &Principal,
     headers: &HeaderMap,
     request: ProtocolRequest,
 ) -> ApiResult<Response> {
     if request.update.is_some() {
-        return Err(ApiError::Forbidden(
-            "SPARQL Update is not allowed for this principal: writes need a steward or admin key"
-                .into(),
-        ));
+        if request.query.is_some() {
+            return Err(ApiError::BadRequest(
+                "a request carries either a query or an update, not both".into(),
+            ));
+        }
+        return update(state, principal, request).await;
     }
     let Some(query) = request.query.clone() else {
         return Err(ApiError::BadRequest(
@@ -164,9 +206,11 @@ async fn run(
     let options = request.options(&state)?;
     let limits = state.config.limits;
     let store = Arc::clone(&state.store);
+    let scope = principal.scope()?;
     let started = std::time::Instant::now();
-    let serialized = tokio::task::spawn_blocking(move || -> ApiResult<_> {
-        let outcome = store.query(&query, &options)?;
+    let timeout = state.config.query_timeout;
+    let work = tokio::task::spawn_blocking(move || -> ApiResult<_> {
+        let outcome = store.query_in(&query, &options, &scope)?;
         let is_graph = matches!(
             outcome.results,
             govgraph_graph::oxigraph::sparql::QueryResults::Graph(_)
@@ -189,9 +233,18 @@ async fn run(
             g,
             limits,
         )
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    });
+    // The engine stops at its deadline when it next reads the store; the client hears at
+    // the deadline (plus a grace period) whatever the engine is doing.
+    let serialized = tokio::time::timeout(timeout + Duration::from_secs(1), work)
+        .await
+        .map_err(|_| {
+            ApiError::Timeout(format!(
+                "query cancelled after {:.1} s",
+                timeout.as_secs_f64()
+            ))
+        })?
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
     tracing::info!(
         rows = serialized.rows,
         elapsed_ms = started.elapsed().as_millis() as u64,
@@ -208,9 +261,28 @@ async fn run(
     Ok(response)
 }
 
-/// `GET /sparql?query=…`.
+/// Runs a SPARQL query given in the query string.
+#[utoipa::path(
+    get,
+    path = "/sparql",
+    tag = "sparql",
+    params(
+        ("query" = Option<String>, Query, description = "The SPARQL 1.1 query; without it the endpoint answers a short HTML page"),
+        ("default-graph-uri" = Option<Vec<String>>, Query, description = "Graphs that form the default graph"),
+        ("named-graph-uri" = Option<Vec<String>>, Query, description = "Graphs available to GRAPH"),
+    ),
+    responses(
+        (status = 200, description = "Results: SPARQL JSON, XML, CSV or TSV for SELECT and ASK; Turtle, N-Triples, JSON-LD or RDF/XML for CONSTRUCT and DESCRIBE, by the Accept header"),
+        (status = 400, description = "Bad SPARQL", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Refused in the caller's scope (another tenant's graph, SERVICE)", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "No acceptable format", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Timed out or saturated", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []), ("bearer" = []))
+)]
 pub async fn get(
     State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Arc<Principal>>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
@@ -224,16 +296,43 @@ pub async fn get(
     if request.query.is_none() {
         return Ok(crate::server::landing().into_response());
     }
-    run(state, &headers, request).await
+    run(state, &principal, &headers, request).await
 }
 
-/// `POST /sparql` with a form, a `application/sparql-query` or a `application/sparql-update` body.
+/// Runs a SPARQL query or update sent in the body: a form (`query=` or `update=`), an
+/// `application/sparql-query` or an `application/sparql-update` body. Updates need the
+/// steward or admin role and write only graphs the caller's scope may write.
+#[utoipa::path(
+    post,
+    path = "/sparql",
+    tag = "sparql",
+    request_body(content_type = "application/sparql-query", content = String, description = "A query; or application/sparql-update with an update, or an urlencoded form with query= or update="),
+    responses(
+        (status = 200, description = "Query results, by the Accept header"),
+        (status = 204, description = "The update was applied"),
+        (status = 400, description = "Bad SPARQL", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Unsupported body type", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []), ("bearer" = []))
+)]
 pub async fn post(
     State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Arc<Principal>>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(format!(
+                "the request body is over the limit: {}",
+                e.body_text()
+            ))
+        } else {
+            ApiError::BadRequest(e.body_text())
+        }
+    })?;
     let mut request = ProtocolRequest::default();
     request.absorb(raw.unwrap_or_default().as_bytes());
     let content_type = headers
@@ -261,7 +360,7 @@ pub async fn post(
             )));
         }
     }
-    run(state, &headers, request).await
+    run(state, &principal, &headers, request).await
 }
 
 #[cfg(test)]

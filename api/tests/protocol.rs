@@ -2,15 +2,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
+mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use govgraph_api::{AppState, ServerConfig, router};
-use govgraph_graph::oxigraph::io::RdfFormat;
-use govgraph_graph::{GraphStore, LoadSource, StoreConfig};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
 
 const DATA: &str = r#"
 @prefix gg: <https://govgraph.dev/ns#> . @prefix dct: <http://purl.org/dc/terms/> .
@@ -20,32 +15,10 @@ const DATA: &str = r#"
     gg:columnOf <https://id.govgraph.dev/dataset/shop/orders> .
 "#;
 
-fn app() -> axum::Router {
-    let store = GraphStore::in_memory(StoreConfig::default()).unwrap();
-    store
-        .load_one(LoadSource::from_bytes(
-            "shop",
-            "shop.ttl",
-            RdfFormat::Turtle,
-            DATA,
-        ))
-        .unwrap();
-    router(Arc::new(AppState {
-        store: Arc::new(store),
-        config: ServerConfig::default(),
-    }))
-}
-
 async fn send(req: Request<Body>) -> (StatusCode, String, String) {
-    let res = app().oneshot(req).await.unwrap();
-    let status = res.status();
-    let ct = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let body = res.into_body().collect().await.unwrap().to_bytes();
-    (status, ct, String::from_utf8(body.to_vec()).unwrap())
+    let state = common::state("", &[("shop", DATA)]);
+    let r = common::send(&state, req).await;
+    (r.status, r.content_type, r.body)
 }
 
 fn enc(s: &str) -> String {

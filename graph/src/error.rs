@@ -77,6 +77,10 @@ pub enum Error {
     /// An entity was asked for and is not in the graph.
     #[error("not found: {0}")]
     NotFound(String),
+    /// The scope the request runs in does not allow it (another tenant's graph, a managed
+    /// graph, SERVICE, LOAD).
+    #[error("{0}")]
+    Refused(String),
     /// The embedded storage engine failed.
     #[error("storage error: {0}")]
     Storage(#[from] oxigraph::store::StorageError),

@@ -5,11 +5,13 @@
 //! constants ([`vocab`]). This crate knows no HTTP and no LLM.
 
 pub mod error;
+pub mod guard;
 pub mod ingest;
 pub mod iri;
 pub mod loader;
 pub mod model;
 pub mod ontology;
+pub mod scope;
 pub mod shacl;
 pub mod store;
 pub mod traverse;
@@ -19,5 +21,6 @@ pub use error::{Error, Result};
 pub use iri::{ColumnKey, DatasetKey, IriScheme, Kind};
 pub use loader::{LoadOptions, LoadReport, LoadSource, NoProgress, Progress};
 pub use oxigraph;
+pub use scope::{Scope, WriteTargets};
 pub use shacl::{Severity, ValidationReport, ValidationResult};
 pub use store::{GraphStore, QueryOptions, QueryOutcome, StoreConfig};

@@ -464,6 +464,56 @@ fn clear(tx: &mut Transaction<'_>, graph: &NamedNode) -> Result<u64> {
     Ok(before)
 }
 
+/// Records in the meta graph that an update changed `graph`: its version changes (so search
+/// and other derived indexes see it), and a graph left empty loses its record. Runs in the
+/// update's own transaction.
+pub(crate) fn touch_meta(tx: &mut Transaction<'_>, graph: &NamedNode, digest: &str) -> Result<()> {
+    let meta = GraphNameRef::NamedNode(graphs::META);
+    let old: Vec<Quad> = tx
+        .quads_for_pattern(Some(graph.as_ref().into()), None, None, Some(meta))
+        .collect::<Result<_, _>>()?;
+    let location = old
+        .iter()
+        .find(|q| q.predicate.as_ref() == gg::SOURCE_LOCATION)
+        .map(|q| q.object.clone());
+    for q in &old {
+        tx.remove(q);
+    }
+    let empty = tx
+        .quads_for_pattern(None, None, None, Some(graph.as_ref().into()))
+        .next()
+        .is_none();
+    if empty {
+        return Ok(());
+    }
+    let add = |tx: &mut Transaction<'_>, p: NamedNodeRef<'_>, o: Term| {
+        tx.insert(QuadRef::new(graph, p, &o, meta));
+    };
+    add(tx, rdf::TYPE, gg::SOURCE.into_owned().into());
+    add(tx, gg::GRAPH, graph.clone().into());
+    add(
+        tx,
+        gg::SOURCE_LOCATION,
+        location.unwrap_or_else(|| Literal::new_simple_literal("SPARQL Update").into()),
+    );
+    add(
+        tx,
+        gg::FORMAT,
+        Literal::new_simple_literal("SPARQL Update").into(),
+    );
+    add(
+        tx,
+        gg::CONTENT_HASH,
+        Literal::new_simple_literal(digest).into(),
+    );
+    add(
+        tx,
+        prov::GENERATED_AT_TIME,
+        Literal::new_typed_literal(now_xsd(), xsd::DATE_TIME).into(),
+    );
+    Ok(())
+}
+
 fn write_meta(
     tx: &mut Transaction<'_>,
     graph: &NamedNode,

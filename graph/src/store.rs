@@ -37,6 +37,7 @@ use crate::loader::{
 };
 use crate::model::TripleRead;
 use crate::ontology;
+use crate::scope::{Scope, WriteTargets};
 use crate::shacl::{Shapes, ValidationReport};
 use crate::vocab::{self, gg, graphs, rdfs};
 
@@ -113,9 +114,22 @@ impl Deadline {
     pub fn map_error(&self, e: QueryEvaluationError) -> Error {
         match e {
             QueryEvaluationError::Cancelled => Error::Timeout(self.timeout.unwrap_or_default()),
+            QueryEvaluationError::UnsupportedService(_) | QueryEvaluationError::UnboundService => {
+                Error::Refused(SERVICE_REFUSED.into())
+            }
             other => Error::Query(other.to_string()),
         }
     }
+}
+
+const SERVICE_REFUSED: &str =
+    "SERVICE is refused: federation is off, so the server never calls other endpoints";
+
+/// An update's evaluation error wraps the query error as text: SERVICE in a WHERE clause.
+fn refusal(message: &str) -> Option<Error> {
+    let m = message.to_ascii_lowercase();
+    (m.contains("service") && (m.contains("not supported") || m.contains("unsupported")))
+        .then(|| Error::Refused(SERVICE_REFUSED.into()))
 }
 
 /// A loaded source, as the meta graph records it.
@@ -527,22 +541,59 @@ impl GraphStore {
             .collect())
     }
 
-    /// Prepares a SPARQL query with govgraph's prefixes predeclared and the dataset set.
-    fn prepare(
-        &self,
-        sparql: &str,
-        options: &QueryOptions,
-        token: CancellationToken,
-    ) -> Result<PreparedSparqlQuery> {
+    fn evaluator(token: CancellationToken) -> Result<SparqlEvaluator> {
         let mut evaluator = SparqlEvaluator::new().with_cancellation_token(token);
         for (prefix, ns) in vocab::prefix_pairs() {
             evaluator = evaluator
                 .with_prefix(prefix, ns)
                 .map_err(|e| Error::Query(e.to_string()))?;
         }
-        let mut prepared = evaluator.parse_query(sparql).map_err(|e| Error::Syntax {
-            message: e.to_string(),
-        })?;
+        Ok(evaluator)
+    }
+
+    fn parser() -> Result<spargebra::SparqlParser> {
+        let mut parser = spargebra::SparqlParser::new();
+        for (prefix, ns) in vocab::prefix_pairs() {
+            parser = parser
+                .with_prefix(prefix, ns)
+                .map_err(|e| Error::Query(e.to_string()))?;
+        }
+        Ok(parser)
+    }
+
+    /// The named graphs a tenant scope may read (empty for an unscoped one, which reads all).
+    pub fn visible_graphs(&self, scope: &Scope) -> Result<Vec<NamedNode>> {
+        if scope.tenant_id().is_none() {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        for g in self.store.named_graphs() {
+            if let NamedOrBlankNode::NamedNode(n) = g?
+                && scope.can_read(n.as_str())
+            {
+                out.push(n);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Prepares a SPARQL query with govgraph's prefixes predeclared and the dataset set:
+    /// protocol graphs first, else the query's FROM, else the union of all graphs; then
+    /// closed to what `scope` may read.
+    fn prepare(
+        &self,
+        sparql: &str,
+        options: &QueryOptions,
+        scope: &Scope,
+        token: CancellationToken,
+    ) -> Result<PreparedSparqlQuery> {
+        let query = Self::parser()?
+            .parse_query(sparql)
+            .map_err(|e| Error::Syntax {
+                message: e.to_string(),
+            })?;
+        crate::guard::check_query(&query)?;
+        let mut prepared = Self::evaluator(token)?.for_query(query);
         let dataset = prepared.dataset_mut();
         if !options.default_graphs.is_empty() || !options.named_graphs.is_empty() {
             if options.default_graphs.is_empty() {
@@ -567,23 +618,114 @@ impl GraphStore {
                         .collect(),
                 );
             }
-        } else if dataset.is_default_dataset() {
-            dataset.set_default_graph_as_union();
         }
+        let visible = self.visible_graphs(scope)?;
+        scope.restrict(dataset, &visible)?;
         Ok(prepared)
     }
 
     /// Runs a SPARQL query. Without FROM or protocol graphs, the default graph is the union
     /// of all graphs.
     pub fn query(&self, sparql: &str, options: &QueryOptions) -> Result<QueryOutcome> {
+        self.query_in(sparql, options, &Scope::all())
+    }
+
+    /// Runs a SPARQL query within a scope: a tenant's query sees only the graphs it may read,
+    /// whatever its text says. SERVICE is refused.
+    pub fn query_in(
+        &self,
+        sparql: &str,
+        options: &QueryOptions,
+        scope: &Scope,
+    ) -> Result<QueryOutcome> {
         let token = CancellationToken::new();
-        let prepared = self.prepare(sparql, options, token.clone())?;
+        let prepared = self.prepare(sparql, options, scope, token.clone())?;
         let deadline = Deadline::arm(options.timeout, token);
         let results = prepared
             .on_store(&self.store)
             .execute()
             .map_err(|e| deadline.map_error(e))?;
         Ok(QueryOutcome { results, deadline })
+    }
+
+    /// Runs a SPARQL update within a scope, atomically: every graph it writes must be
+    /// writable in the scope (a tenant's default-graph writes go to its own default graph),
+    /// its WHERE clause reads only what the scope may read, and LOAD and SERVICE are refused.
+    /// Returns what it wrote.
+    pub fn update(
+        &self,
+        sparql: &str,
+        scope: &Scope,
+        timeout: Option<Duration>,
+    ) -> Result<WriteTargets> {
+        self.check_writable()?;
+        let mut update = Self::parser()?
+            .parse_update(sparql)
+            .map_err(|e| Error::Syntax {
+                message: e.to_string(),
+            })?;
+        for op in &update.operations {
+            if let spargebra::GraphUpdateOperation::DeleteInsert { pattern, .. } = op {
+                crate::guard::check_pattern(pattern)?;
+            }
+        }
+        let mut targets = scope.confine(&mut update)?;
+        let _w = self
+            .writer
+            .lock()
+            .map_err(|_| Error::Query("writer lock poisoned".into()))?;
+        let token = CancellationToken::new();
+        let mut prepared = Self::evaluator(token.clone())?.for_update(update);
+        let visible = self.visible_graphs(scope)?;
+        for dataset in prepared.using_datasets_mut() {
+            scope.restrict(dataset, &visible)?;
+        }
+        let named = |store: &Store| -> Result<Vec<String>> {
+            let mut out = Vec::new();
+            for g in store.named_graphs() {
+                if let NamedOrBlankNode::NamedNode(n) = g? {
+                    out.push(n.into_string());
+                }
+            }
+            Ok(out)
+        };
+        if targets.all_graphs {
+            targets.graphs.extend(named(&self.store)?);
+        }
+        let deadline = Deadline::arm(timeout, token.clone());
+        let mut tx = self.store.start_transaction()?;
+        prepared.on_transaction(&mut tx).execute().map_err(|e| {
+            if token.is_cancelled() {
+                Error::Timeout(deadline.timeout.unwrap_or_default())
+            } else {
+                refusal(&e.to_string()).unwrap_or_else(|| Error::Query(e.to_string()))
+            }
+        })?;
+        if targets.all_graphs {
+            for g in tx.named_graphs() {
+                if let NamedOrBlankNode::NamedNode(n) = g? {
+                    targets.graphs.insert(n.into_string());
+                }
+            }
+        }
+        // Every graph written gets a new version in the meta graph, in the same transaction,
+        // so derived indexes can never miss a committed change, even across a crash.
+        let digest = {
+            let mut h = Sha256::new();
+            h.update(sparql.as_bytes());
+            h.update(crate::loader::now_xsd().as_bytes());
+            h.update(format!("{:?}", Instant::now()).as_bytes());
+            format!("update:{:x}", h.finalize())
+        };
+        for g in &targets.graphs {
+            if crate::scope::is_managed(g) {
+                continue;
+            }
+            let graph = NamedNode::new(g.as_str()).map_err(|e| Error::Query(e.to_string()))?;
+            crate::loader::touch_meta(&mut tx, &graph, &digest)?;
+        }
+        tx.commit()?;
+        Ok(targets)
     }
 
     /// Runs a SELECT query and collects its solutions.

@@ -10,6 +10,7 @@ use oxigraph::model::{NamedNode, NamedOrBlankNode, Term};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::scope::Scope;
 use crate::store::GraphStore;
 use crate::vocab::{gg, prov};
 
@@ -50,6 +51,8 @@ pub struct Traversal {
     pub offset: usize,
     /// Pagination: nodes to return at most.
     pub limit: usize,
+    /// The graphs the walk may read (a tenant's, or all).
+    pub scope: Scope,
 }
 
 impl Traversal {
@@ -63,6 +66,7 @@ impl Traversal {
             include_indirect: true,
             offset: 0,
             limit: 1000,
+            scope: Scope::all(),
         }
     }
 }
@@ -143,24 +147,24 @@ fn neighbours(store: &GraphStore, node: &NamedNode, t: &Traversal) -> Result<Vec
     let mut out = Vec::new();
     match (t.level, t.direction) {
         (Level::Table, Direction::Upstream) => {
-            for q in raw.quads_for_pattern(
+            for q in t.scope.filter_quads(raw.quads_for_pattern(
                 Some(node.as_ref().into()),
                 Some(prov::WAS_DERIVED_FROM),
                 None,
                 None,
-            ) {
+            )) {
                 if let Some(n) = iri_of(&q?.object) {
                     out.push((n, None, None));
                 }
             }
         }
         (Level::Table, Direction::Downstream) => {
-            for q in raw.quads_for_pattern(
+            for q in t.scope.filter_quads(raw.quads_for_pattern(
                 None,
                 Some(prov::WAS_DERIVED_FROM),
                 Some(node.as_ref().into()),
                 None,
-            ) {
+            )) {
                 if let Some(n) = subject_iri(&q?.subject) {
                     out.push((n, None, None));
                 }
@@ -170,20 +174,23 @@ fn neighbours(store: &GraphStore, node: &NamedNode, t: &Traversal) -> Result<Vec
             let derivations: Vec<(NamedOrBlankNode, NamedNode)> = match direction {
                 Direction::Upstream => {
                     let mut v = Vec::new();
-                    for q in raw.quads_for_pattern(
+                    for q in t.scope.filter_quads(raw.quads_for_pattern(
                         Some(node.as_ref().into()),
                         Some(prov::QUALIFIED_DERIVATION),
                         None,
                         None,
-                    ) {
+                    )) {
                         let d = match q?.object {
                             Term::NamedNode(n) => NamedOrBlankNode::NamedNode(n),
                             Term::BlankNode(b) => NamedOrBlankNode::BlankNode(b),
                             _ => continue,
                         };
-                        for e in
-                            raw.quads_for_pattern(Some(d.as_ref()), Some(prov::ENTITY), None, None)
-                        {
+                        for e in t.scope.filter_quads(raw.quads_for_pattern(
+                            Some(d.as_ref()),
+                            Some(prov::ENTITY),
+                            None,
+                            None,
+                        )) {
                             if let Some(src) = iri_of(&e?.object) {
                                 v.push((d.clone(), src));
                             }
@@ -193,23 +200,23 @@ fn neighbours(store: &GraphStore, node: &NamedNode, t: &Traversal) -> Result<Vec
                 }
                 Direction::Downstream => {
                     let mut v = Vec::new();
-                    for q in raw.quads_for_pattern(
+                    for q in t.scope.filter_quads(raw.quads_for_pattern(
                         None,
                         Some(prov::ENTITY),
                         Some(node.as_ref().into()),
                         None,
-                    ) {
+                    )) {
                         let d = q?.subject;
                         let d_term: Term = match &d {
                             NamedOrBlankNode::NamedNode(n) => n.clone().into(),
                             NamedOrBlankNode::BlankNode(b) => b.clone().into(),
                         };
-                        for e in raw.quads_for_pattern(
+                        for e in t.scope.filter_quads(raw.quads_for_pattern(
                             None,
                             Some(prov::QUALIFIED_DERIVATION),
                             Some(d_term.as_ref()),
                             None,
-                        ) {
+                        )) {
                             if let Some(target) = subject_iri(&e?.subject) {
                                 v.push((d.clone(), target));
                             }
@@ -219,18 +226,25 @@ fn neighbours(store: &GraphStore, node: &NamedNode, t: &Traversal) -> Result<Vec
                 }
             };
             for (d, other) in derivations {
-                let kind = raw
-                    .quads_for_pattern(Some(d.as_ref()), Some(gg::TRANSFORMATION_TYPE), None, None)
+                let kind = t
+                    .scope
+                    .filter_quads(raw.quads_for_pattern(
+                        Some(d.as_ref()),
+                        Some(gg::TRANSFORMATION_TYPE),
+                        None,
+                        None,
+                    ))
                     .next()
                     .transpose()?
                     .map(|q| q.object);
-                let subtype = raw
-                    .quads_for_pattern(
+                let subtype = t
+                    .scope
+                    .filter_quads(raw.quads_for_pattern(
                         Some(d.as_ref()),
                         Some(gg::TRANSFORMATION_SUBTYPE),
                         None,
                         None,
-                    )
+                    ))
                     .next()
                     .transpose()?
                     .map(|q| q.object);

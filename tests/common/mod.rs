@@ -67,11 +67,19 @@ impl Drop for Server {
 /// Starts `govgraph --data DIR ARGS... --addr 127.0.0.1:0` and waits for the line that
 /// names the bound address.
 pub fn spawn_server(data: &Path, args: &[&str]) -> Server {
+    spawn_server_with_env(data, args, &[])
+}
+
+#[allow(clippy::zombie_processes)] // the Server guard kills and waits
+/// [`spawn_server`] with extra environment variables.
+pub fn spawn_server_with_env(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(bin())
         .arg("--data")
         .arg(data)
         .args(args)
         .args(["--addr", "127.0.0.1:0"])
+        .env_remove("GOVGRAPH_API_KEYS")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use govgraph_graph::Scope;
 use govgraph_graph::oxigraph::model::{NamedNode, NamedNodeRef, NamedOrBlankNode, Term};
 use govgraph_graph::oxigraph::store::Store;
 use govgraph_graph::vocab::{csvw, dcat, dct, foaf, gg, odrl, prov, rdf, rdfs, skos};
@@ -239,6 +240,7 @@ pub struct DocReader<'a> {
     store: &'a Store,
     facts: HashMap<NamedNode, std::rc::Rc<Facts>>,
     pii_tag: HashMap<NamedNode, bool>,
+    scope: Scope,
 }
 
 impl std::fmt::Debug for DocReader<'_> {
@@ -256,6 +258,15 @@ impl<'a> DocReader<'a> {
             store,
             facts: HashMap::new(),
             pii_tag: HashMap::new(),
+            scope: Scope::all(),
+        }
+    }
+
+    /// A reader that sees only the graphs `scope` may read.
+    pub fn scoped(store: &'a Store, scope: Scope) -> Self {
+        Self {
+            scope,
+            ..Self::new(store)
         }
     }
 
@@ -272,10 +283,12 @@ impl<'a> DocReader<'a> {
     /// What a node says, read afresh.
     fn read_facts(&self, node: &NamedNode) -> Result<Facts> {
         let mut f = Facts::default();
-        for q in self
-            .store
-            .quads_for_pattern(Some(node.as_ref().into()), None, None, None)
-        {
+        for q in self.scope.filter_quads(self.store.quads_for_pattern(
+            Some(node.as_ref().into()),
+            None,
+            None,
+            None,
+        )) {
             let q = q?;
             let p = q.predicate.as_ref();
             let o = &q.object;
@@ -398,21 +411,21 @@ impl<'a> DocReader<'a> {
 
     fn quality(&self, node: &NamedNode) -> Result<Option<f64>> {
         let mut best: Option<(String, f64)> = None;
-        for q in self.store.quads_for_pattern(
+        for q in self.scope.filter_quads(self.store.quads_for_pattern(
             None,
             Some(DQV_COMPUTED_ON),
             Some(node.as_ref().into()),
             None,
-        ) {
+        )) {
             let m = q?.subject;
             let is_score = self
-                .store
-                .quads_for_pattern(
+                .scope
+                .filter_quads(self.store.quads_for_pattern(
                     Some(m.as_ref()),
                     Some(DQV_IS_MEASUREMENT_OF),
                     Some(GG_QUALITY_SCORE.into()),
                     None,
-                )
+                ))
                 .next()
                 .is_some();
             if !is_score {
@@ -420,10 +433,12 @@ impl<'a> DocReader<'a> {
             }
             let mut value = None;
             let mut at = String::new();
-            for q in self
-                .store
-                .quads_for_pattern(Some(m.as_ref()), None, None, None)
-            {
+            for q in self.scope.filter_quads(self.store.quads_for_pattern(
+                Some(m.as_ref()),
+                None,
+                None,
+                None,
+            )) {
                 let q = q?;
                 if q.predicate.as_ref() == DQV_VALUE {
                     value = literal(&q.object).and_then(|v| v.parse::<f64>().ok());
@@ -443,21 +458,31 @@ impl<'a> DocReader<'a> {
     fn popularity(&self, node: &NamedNode, kind: EntityKind) -> Result<u32> {
         let n = match kind {
             EntityKind::Dataset => self
-                .store
-                .quads_for_pattern(
+                .scope
+                .filter_quads(self.store.quads_for_pattern(
                     None,
                     Some(prov::WAS_DERIVED_FROM),
                     Some(node.as_ref().into()),
                     None,
-                )
+                ))
                 .count(),
             EntityKind::Column => self
-                .store
-                .quads_for_pattern(None, Some(prov::ENTITY), Some(node.as_ref().into()), None)
+                .scope
+                .filter_quads(self.store.quads_for_pattern(
+                    None,
+                    Some(prov::ENTITY),
+                    Some(node.as_ref().into()),
+                    None,
+                ))
                 .count(),
             EntityKind::Term => self
-                .store
-                .quads_for_pattern(None, Some(gg::TERM), Some(node.as_ref().into()), None)
+                .scope
+                .filter_quads(self.store.quads_for_pattern(
+                    None,
+                    Some(gg::TERM),
+                    Some(node.as_ref().into()),
+                    None,
+                ))
                 .count(),
             _ => 0,
         };
@@ -544,8 +569,13 @@ impl<'a> DocReader<'a> {
         if kind == EntityKind::Dataset && !d.pii {
             // A dataset holds personal data when one of its columns does.
             let columns: Vec<NamedNode> = self
-                .store
-                .quads_for_pattern(None, Some(gg::COLUMN_OF), Some(node.as_ref().into()), None)
+                .scope
+                .filter_quads(self.store.quads_for_pattern(
+                    None,
+                    Some(gg::COLUMN_OF),
+                    Some(node.as_ref().into()),
+                    None,
+                ))
                 .filter_map(|q| match q.ok()?.subject {
                     NamedOrBlankNode::NamedNode(n) => Some(n),
                     NamedOrBlankNode::BlankNode(_) => None,
@@ -590,10 +620,12 @@ impl<'a> DocReader<'a> {
     pub fn entities(&self) -> Result<Vec<NamedNode>> {
         let mut all = BTreeSet::new();
         for kind in EntityKind::ALL {
-            for q in
-                self.store
-                    .quads_for_pattern(None, Some(rdf::TYPE), Some(kind.class().into()), None)
-            {
+            for q in self.scope.filter_quads(self.store.quads_for_pattern(
+                None,
+                Some(rdf::TYPE),
+                Some(kind.class().into()),
+                None,
+            )) {
                 if let NamedOrBlankNode::NamedNode(n) = q?.subject {
                     all.insert(n);
                 }

@@ -17,6 +17,7 @@ pub mod analyze;
 pub mod docs;
 pub mod embed;
 pub mod error;
+pub mod live;
 pub mod text;
 pub mod vectors;
 
@@ -33,12 +34,13 @@ use serde::{Deserialize, Serialize};
 pub use docs::{EntityDoc, EntityKind};
 pub use embed::{Embedder, HashEmbedder};
 pub use error::{Error, Result};
+pub use live::LiveIndex;
 
 use text::TextIndex;
 use vectors::VectorIndex;
 
 /// Bumped when documents or fields change meaning: an index of another version is rebuilt.
-const INDEX_VERSION: u32 = 1;
+const INDEX_VERSION: u32 = 2;
 /// Reciprocal rank fusion's constant.
 const RRF_K: f32 = 60.0;
 /// Weights of the two rankings in the fusion.
@@ -46,6 +48,9 @@ const TEXT_WEIGHT: f32 = 1.0;
 const VECTOR_WEIGHT: f32 = 0.5;
 /// Vector hits less similar than this share of the best one are left out of the fusion.
 const VECTOR_FLOOR: f32 = 0.6;
+/// In hybrid ranking, vector neighbours less similar than this are noise, not meaning: a
+/// query with no real neighbour gets none rather than the least unrelated entities.
+const VECTOR_MIN_SIMILARITY: f32 = 0.2;
 /// How many candidates each side contributes before fusion.
 const POOL: usize = 100;
 
@@ -122,6 +127,10 @@ pub struct SearchRequest {
     pub systems: Vec<String>,
     /// Only personal data (true) or only not (false).
     pub pii: Option<bool>,
+    /// Only entities described in this tenant's graphs (a tenant principal's searches).
+    pub tenant: Option<String>,
+    /// Only entities at one of these paths (`dataset` or `dataset.column`, any case).
+    pub paths: Vec<String>,
     /// The ranking.
     pub mode: Mode,
     /// Results to skip.
@@ -597,6 +606,13 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// The documents that pass a request's filters (its query text is ignored), ordered by
+    /// path: one page, and how many pass in all. REST listings use it.
+    pub fn list(&self, request: &SearchRequest) -> Result<(Vec<EntityDoc>, usize)> {
+        let filters = self.filters(request);
+        self.text.list(&filters, request.offset, request.limit)
+    }
+
     /// Runs a search.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse> {
         let start = Instant::now();
@@ -640,7 +656,9 @@ impl SearchIndex {
             let mut found = self.vectors.search(&q, k)?;
             if request.mode == Mode::Hybrid {
                 let best = found.first().map_or(0.0, |(_, s)| *s);
-                found.retain(|(_, sim)| *sim >= VECTOR_FLOOR * best);
+                found.retain(|(_, sim)| {
+                    *sim >= VECTOR_FLOOR * best && *sim >= VECTOR_MIN_SIMILARITY
+                });
             }
             found
         } else {
@@ -787,6 +805,12 @@ impl SearchIndex {
         if let Some(p) = r.pii {
             f.push(("f_pii", vec![p.to_string()]));
         }
+        if let Some(t) = &r.tenant {
+            f.push(("f_tenant", vec![t.clone()]));
+        }
+        if !r.paths.is_empty() {
+            f.push(("sort", r.paths.clone()));
+        }
         f
     }
 }
@@ -807,6 +831,13 @@ pub fn matches_filters(doc: &EntityDoc, r: &SearchRequest) -> bool {
         && any_eq(&doc.owner, &r.owners)
         && any_eq(doc.system.as_slice(), &r.systems)
         && r.pii.is_none_or(|p| p == doc.pii)
+        && r.tenant
+            .as_ref()
+            .is_none_or(|t| text::tenants_of(&doc.graphs).contains(t))
+        && (r.paths.is_empty()
+            || r.paths
+                .iter()
+                .any(|p| text::keyword(p) == text::keyword(&doc.path)))
 }
 
 /// Graph signals after fusion: certification, quality, popularity. Glossary mappings act

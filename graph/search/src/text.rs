@@ -2,13 +2,15 @@
 
 use std::path::Path;
 
-use tantivy::collector::{DocSetCollector, TopDocs};
-use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::collector::{Count, DocSetCollector, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+    FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
-use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term,
+};
 
 use crate::analyze;
 use crate::docs::EntityDoc;
@@ -150,10 +152,27 @@ pub fn field_values<'a>(doc: &'a EntityDoc, field: &str) -> Vec<&'a str> {
 }
 
 /// Filterable keyword fields: `kind`, `domain`, `tag`, `owner`, `pii`, `system`, plus
-/// `graph` (the named graphs that describe the entity) and `iri`.
+/// `graph` (the named graphs that describe the entity), `tenant` (the tenants whose graphs
+/// those are, `-` for none) and `iri`.
 pub const KEYWORD_FIELDS: &[&str] = &[
-    "f_kind", "f_domain", "f_tag", "f_owner", "f_pii", "f_system", "f_graph", "iri",
+    "f_kind", "f_domain", "f_tag", "f_owner", "f_pii", "f_system", "f_graph", "f_tenant", "iri",
 ];
+
+/// The tenants whose graphs describe a document (`-` when none does).
+pub fn tenants_of(graphs: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = graphs
+        .iter()
+        .filter_map(|g| g.strip_prefix(govgraph_graph::scope::TENANT_PREFIX))
+        .filter_map(|rest| rest.split(':').next())
+        .map(str::to_owned)
+        .collect();
+    out.sort();
+    out.dedup();
+    if out.is_empty() {
+        out.push("-".into());
+    }
+    out
+}
 
 /// Lower-cased, trimmed: how keyword values and filters compare.
 pub fn keyword(s: &str) -> String {
@@ -169,6 +188,7 @@ pub struct TextIndex {
     doc_field: Field,
     digest_field: Field,
     iri_field: Field,
+    sort_field: Field,
     keyword: std::collections::HashMap<&'static str, Field>,
 }
 
@@ -193,6 +213,8 @@ fn schema() -> Schema {
         b.add_text_field(k, STRING | STORED);
     }
     b.add_text_field("digest", STRING | STORED);
+    // The listing order: the lower-cased path.
+    b.add_text_field("sort", STRING | FAST);
     b.add_text_field("doc", STORED);
     b.build()
 }
@@ -261,11 +283,13 @@ impl TextIndex {
         for k in KEYWORD_FIELDS {
             keyword.insert(*k, field(k)?);
         }
+        keyword.insert("sort", field("sort")?);
         Ok((
             Self {
                 doc_field: field("doc")?,
                 digest_field: field("digest")?,
                 iri_field: field("iri")?,
+                sort_field: field("sort")?,
                 index,
                 reader,
                 writer,
@@ -319,7 +343,11 @@ impl TextIndex {
                 d.add_text(*f, g);
             }
         }
+        for t in tenants_of(&doc.graphs) {
+            kw(&mut d, "f_tenant", &t);
+        }
         d.add_text(self.iri_field, &doc.iri);
+        d.add_text(self.sort_field, keyword(&doc.path));
         d.add_text(self.digest_field, doc.digest());
         d.add_text(self.doc_field, serde_json::to_string(doc)?);
         self.writer.add_document(d).map_err(tantivy_err)?;
@@ -430,7 +458,7 @@ impl TextIndex {
     pub fn all(&self) -> Result<Vec<EntityDoc>> {
         let searcher = self.reader.searcher();
         let found = searcher
-            .search(&tantivy::query::AllQuery, &DocSetCollector)
+            .search(&AllQuery, &DocSetCollector)
             .map_err(tantivy_err)?;
         let mut out = Vec::with_capacity(found.len());
         for addr in found {
@@ -478,6 +506,53 @@ impl TextIndex {
         }
         let mut clauses: Vec<(Occur, Box<dyn Query>)> =
             vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
+        clauses.extend(self.filter_clauses(filters));
+        let query = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        let top = searcher
+            .search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())
+            .map_err(tantivy_err)?;
+        top.into_iter()
+            .map(|(score, addr)| Ok((score, self.load_with(&searcher, addr)?)))
+            .collect()
+    }
+
+    /// The documents that pass `filters`, ordered by path: a page of them, and how many
+    /// there are in all.
+    pub fn list(
+        &self,
+        filters: &[(&str, Vec<String>)],
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<EntityDoc>, usize)> {
+        let clauses = self.filter_clauses(filters);
+        let query: Box<dyn Query> = if clauses.is_empty() {
+            Box::new(AllQuery)
+        } else {
+            Box::new(BooleanQuery::new(clauses))
+        };
+        let searcher = self.reader.searcher();
+        let total = searcher.search(&query, &Count).map_err(tantivy_err)?;
+        if limit == 0 || offset >= total {
+            return Ok((Vec::new(), total));
+        }
+        let top = searcher
+            .search(
+                &query,
+                &TopDocs::with_limit(limit)
+                    .and_offset(offset)
+                    .order_by_string_fast_field("sort", Order::Asc),
+            )
+            .map_err(tantivy_err)?;
+        let docs = top
+            .into_iter()
+            .map(|(_, addr)| self.load_with(&searcher, addr))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((docs, total))
+    }
+
+    fn filter_clauses(&self, filters: &[(&str, Vec<String>)]) -> Vec<(Occur, Box<dyn Query>)> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (name, values) in filters {
             let Some(f) = self.keyword.get(name) else {
                 continue;
@@ -496,13 +571,6 @@ impl TextIndex {
                 .collect();
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
         }
-        let query = BooleanQuery::new(clauses);
-        let searcher = self.reader.searcher();
-        let top = searcher
-            .search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())
-            .map_err(tantivy_err)?;
-        top.into_iter()
-            .map(|(score, addr)| Ok((score, self.load_with(&searcher, addr)?)))
-            .collect()
+        clauses
     }
 }

@@ -1,0 +1,259 @@
+//! The server's configuration: a TOML file, then the environment, then flags.
+//!
+//! ```toml
+//! [server]
+//! addr = "0.0.0.0:7878"
+//!
+//! [limits]
+//! query_timeout_ms = 10000
+//! max_result_bytes = 67108864
+//! max_body_bytes = 16777216
+//! requests_per_minute = 600     # per principal
+//! max_concurrent = 16           # queries, updates and searches at once
+//!
+//! [[principals]]
+//! name = "ada"
+//! key_sha256 = "…"              # or `key = "…"`
+//! roles = ["steward"]
+//! domains = ["sales"]
+//! tenant = "acme"               # optional: confines the principal to one tenant
+//! ```
+//!
+//! `GOVGRAPH_API_KEYS` adds principals from the environment, `;`-separated, each
+//! `name:key:role[,role…][:domain[,domain…][:tenant]]`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::auth::{PrincipalConfig, Role};
+use crate::error::{ApiError, ApiResult};
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FileConfig {
+    /// `[server]`.
+    pub server: ServerSection,
+    /// `[limits]`.
+    pub limits: LimitsSection,
+    /// `[audit]`.
+    pub audit: AuditSection,
+    /// `[[principals]]`.
+    pub principals: Vec<PrincipalConfig>,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSection {
+    /// Where to listen.
+    pub addr: Option<SocketAddr>,
+    /// The data directory.
+    pub data: Option<PathBuf>,
+}
+
+/// `[limits]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsSection {
+    /// Queries and updates are cancelled after this many milliseconds.
+    pub query_timeout_ms: u64,
+    /// The most bytes one response may carry.
+    pub max_result_bytes: usize,
+    /// The largest request body accepted.
+    pub max_body_bytes: usize,
+    /// Requests one principal may make per minute (0: no limit).
+    pub requests_per_minute: u32,
+    /// Queries, updates and searches running at once, over all principals.
+    pub max_concurrent: usize,
+    /// How long a request waits for a free slot before it is turned away, in milliseconds.
+    pub queue_timeout_ms: u64,
+}
+
+impl Default for LimitsSection {
+    fn default() -> Self {
+        Self {
+            query_timeout_ms: 10_000,
+            max_result_bytes: 64 << 20,
+            max_body_bytes: 16 << 20,
+            requests_per_minute: 6_000,
+            max_concurrent: 16,
+            queue_timeout_ms: 2_000,
+        }
+    }
+}
+
+/// `[audit]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditSection {
+    /// The append-only JSON-lines log (default: DATA/audit.jsonl).
+    pub path: Option<PathBuf>,
+}
+
+impl FileConfig {
+    /// Reads and checks a configuration file.
+    pub fn from_file(path: &Path) -> ApiResult<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ApiError::Config(format!("{}: {e}", path.display())))?;
+        Self::from_toml(&text).map_err(|e| ApiError::Config(format!("{}: {e}", path.display())))
+    }
+
+    /// Parses a configuration from TOML text.
+    pub fn from_toml(text: &str) -> ApiResult<Self> {
+        let config: Self = toml::from_str(text).map_err(|e| ApiError::Config(e.to_string()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Adds the principals of `GOVGRAPH_API_KEYS`-style text.
+    pub fn add_env_keys(&mut self, text: &str) -> ApiResult<()> {
+        for (i, entry) in text
+            .split(';')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .enumerate()
+        {
+            let parts: Vec<&str> = entry.split(':').collect();
+            let at = |what: &str| {
+                ApiError::Config(format!(
+                    "GOVGRAPH_API_KEYS entry {}: {what}; expected name:key:role[,role][:domain[,domain][:tenant]]",
+                    i + 1
+                ))
+            };
+            if parts.len() < 3 || parts.len() > 5 {
+                return Err(at("wrong number of fields"));
+            }
+            let list = |s: &str| -> Vec<String> {
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            };
+            let mut roles = Vec::new();
+            for r in list(parts[2]) {
+                roles.push(r.parse::<Role>().map_err(|e| at(&e))?);
+            }
+            self.principals.push(PrincipalConfig {
+                name: parts[0].trim().to_owned(),
+                key: Some(parts[1].trim().to_owned()),
+                key_sha256: None,
+                roles,
+                domains: parts.get(3).map(|d| list(d)).unwrap_or_default(),
+                tenant: parts
+                    .get(4)
+                    .map(|t| t.trim().to_owned())
+                    .filter(|t| !t.is_empty()),
+            });
+        }
+        self.check()
+    }
+
+    fn check(&self) -> ApiResult<()> {
+        let mut names = std::collections::BTreeSet::new();
+        for (i, p) in self.principals.iter().enumerate() {
+            let at = |m: String| ApiError::Config(format!("principals[{i}] ({}): {m}", p.name));
+            if p.name.trim().is_empty() {
+                return Err(at("a principal needs a name".into()));
+            }
+            if !names.insert(p.name.as_str()) {
+                return Err(at("the name is used twice".into()));
+            }
+            match (&p.key, &p.key_sha256) {
+                (Some(k), None) if k.len() >= 16 => {}
+                (Some(_), None) => return Err(at("a key needs at least 16 characters".into())),
+                (None, Some(h)) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {}
+                (None, Some(_)) => {
+                    return Err(at("key_sha256 must be 64 hexadecimal digits".into()));
+                }
+                _ => return Err(at("give exactly one of key and key_sha256".into())),
+            }
+            if p.roles.is_empty() {
+                return Err(at("a principal needs at least one role".into()));
+            }
+            if let Some(t) = &p.tenant {
+                govgraph_graph::scope::check_tenant_id(t).map_err(|e| at(e.to_string()))?;
+            }
+        }
+        let l = &self.limits;
+        if l.query_timeout_ms == 0 || l.max_concurrent == 0 || l.max_body_bytes == 0 {
+            return Err(ApiError::Config(
+                "limits: query_timeout_ms, max_concurrent and max_body_bytes must be positive"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The limits as durations and sizes.
+    pub fn query_timeout(&self) -> Duration {
+        Duration::from_millis(self.limits.query_timeout_ms)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_with_principals_parses() {
+        let c = FileConfig::from_toml(
+            r#"
+            [server]
+            addr = "127.0.0.1:9000"
+            [limits]
+            query_timeout_ms = 500
+            [[principals]]
+            name = "ada"
+            key = "0123456789abcdef0"
+            roles = ["steward"]
+            domains = ["sales"]
+            tenant = "acme"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.principals.len(), 1);
+        assert_eq!(c.query_timeout(), Duration::from_millis(500));
+        assert_eq!(c.limits.max_concurrent, 16);
+    }
+
+    #[test]
+    fn mistakes_name_the_field() {
+        for (text, needle) in [
+            ("[server]\nport = 1", "unknown field `port`"),
+            (
+                "[[principals]]\nname='a'\nkey='short'\nroles=['admin']",
+                "at least 16",
+            ),
+            (
+                "[[principals]]\nname='a'\nkey='0123456789abcdef'\nroles=['boss']",
+                "boss",
+            ),
+            (
+                "[[principals]]\nname='a'\nkey='0123456789abcdef'\nroles=['admin']\ntenant='A B'",
+                "tenant",
+            ),
+        ] {
+            let e = FileConfig::from_toml(text).unwrap_err().to_string();
+            assert!(e.contains(needle), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn env_keys_add_principals() {
+        let mut c = FileConfig::default();
+        c.add_env_keys(
+            "ops:0123456789abcdef:admin; ana:fedcba9876543210:analyst,viewer:sales,hr:acme",
+        )
+        .unwrap();
+        assert_eq!(c.principals.len(), 2);
+        assert_eq!(c.principals[1].domains, vec!["sales", "hr"]);
+        assert_eq!(c.principals[1].tenant.as_deref(), Some("acme"));
+        assert!(c.add_env_keys("x:0123456789abcdef").is_err());
+    }
+}

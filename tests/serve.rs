@@ -1,0 +1,196 @@
+//! The HTTP API end to end: the real binary on 127.0.0.1, with keys from the environment.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const KEYS: &str = "root:root-key-0123456789:admin;\
+                    sam:steward-key-0123456:steward:sales;\
+                    ana:analyst-key-01234567:analyst;\
+                    acme:acme-key-0123456789:analyst::acme";
+
+fn get(server: &Server, path: &str, key: Option<&str>) -> (u16, String) {
+    let mut headers = vec![("Accept", "application/json")];
+    if let Some(k) = key {
+        headers.push(("X-API-Key", k));
+    }
+    let (status, _, body) = http(server.addr, "GET", path, &headers, b"");
+    (status, body)
+}
+
+fn update(server: &Server, text: &str, key: &str) -> (u16, String) {
+    let (status, _, body) = http(
+        server.addr,
+        "POST",
+        "/sparql",
+        &[
+            ("Content-Type", "application/sparql-update"),
+            ("Authorization", &format!("Bearer {key}")),
+        ],
+        text.as_bytes(),
+    );
+    (status, body)
+}
+
+#[test]
+fn the_api_serves_the_demo_with_keys_roles_and_tenants() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    ok(data, &["demo", "--no-serve"]);
+    let server = spawn_server_with_env(data, &["serve"], &[("GOVGRAPH_API_KEYS", KEYS)]);
+    assert!(server.banner.contains("4 principals"), "{}", server.banner);
+
+    let q = urlencode("SELECT (COUNT(*) AS ?n) WHERE { ?d a dcat:Dataset }");
+    let (status, body) = get(&server, &format!("/sparql?query={q}"), None);
+    assert_eq!(status, 401, "{body}");
+    let (status, body) = get(
+        &server,
+        &format!("/sparql?query={q}"),
+        Some("analyst-key-01234567"),
+    );
+    assert_eq!(status, 200, "{body}");
+
+    // The central analyst sees the demo; the acme tenant has no graphs yet, so sees none of it.
+    let (_, body) = get(
+        &server,
+        "/api/v1/datasets?limit=5",
+        Some("analyst-key-01234567"),
+    );
+    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(page["total"].as_u64().unwrap() > 20, "{body}");
+    let (_, body) = get(&server, "/api/v1/datasets", Some("acme-key-0123456789"));
+    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(page["total"], 0, "{body}");
+    let (_, body) = get(
+        &server,
+        &format!("/sparql?query={q}"),
+        Some("acme-key-0123456789"),
+    );
+    assert!(body.contains("\"value\":\"0\""), "{body}");
+
+    // An analyst may not write; a steward may, and search follows within a second.
+    let insert = "PREFIX gg: <https://govgraph.dev/ns#> PREFIX dct: <http://purl.org/dc/terms/> \
+                  INSERT DATA { GRAPH <urn:govgraph:graph:stewardship> { \
+                  <https://id.govgraph.dev/dataset/shop/bronze.orders> dct:description \"Quasar fulfilment ledger\" } }";
+    assert_eq!(update(&server, insert, "analyst-key-01234567").0, 403);
+    let (status, body) = update(&server, insert, "steward-key-0123456");
+    assert_eq!(status, 204, "{body}");
+    let committed = Instant::now();
+    loop {
+        let (status, body) = get(
+            &server,
+            "/api/v1/search?q=quasar",
+            Some("analyst-key-01234567"),
+        );
+        assert_eq!(status, 200, "{body}");
+        if body.contains("bronze.orders") {
+            break;
+        }
+        assert!(
+            committed.elapsed() < Duration::from_secs(1),
+            "not searchable after 1 s: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // Health, readiness, metrics and the description.
+    assert_eq!(get(&server, "/healthz", None).0, 200);
+    assert_eq!(get(&server, "/readyz", None).0, 200);
+    let (_, metrics) = get(&server, "/metrics", None);
+    assert!(
+        metrics.contains("govgraph_http_requests_total{route=\"/sparql\""),
+        "{metrics}"
+    );
+    assert!(metrics.contains("govgraph_search_documents"), "{metrics}");
+    let (_, spec) = get(&server, "/openapi.json", None);
+    let spec: serde_json::Value = serde_json::from_str(&spec).unwrap();
+    assert!(spec["paths"]["/api/v1/lineage"].is_object());
+
+    // The audit log names who did what.
+    let (status, body) = get(
+        &server,
+        "/api/v1/audit?principal=sam",
+        Some("root-key-0123456789"),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("sparql.update"), "{body}");
+}
+
+#[test]
+fn without_keys_the_server_is_read_only_and_loopback_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    ok(data, &["init"]);
+    let out = std::process::Command::new(bin())
+        .arg("--data")
+        .arg(data)
+        .args(["serve", "--addr", "0.0.0.0:0"])
+        .env_remove("GOVGRAPH_API_KEYS")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("loopback"), "{err}");
+
+    let server = spawn_server(data, &["serve"]);
+    assert!(server.banner.contains("read-only"), "{}", server.banner);
+    let (status, body) = update(&server, "INSERT DATA { <urn:a> <urn:b> <urn:c> }", "x");
+    assert_eq!(status, 403, "{body}");
+    let (status, _) = get(&server, "/api/v1/me", None);
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn shutdown_finishes_the_write_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    ok(data, &["init"]);
+    let server = spawn_server_with_env(data, &["serve"], &[("GOVGRAPH_API_KEYS", KEYS)]);
+    // A large update: long enough to be in flight when the signal comes.
+    let mut text = String::from("INSERT DATA { GRAPH <urn:govgraph:graph:bulk> {\n");
+    for i in 0..60_000 {
+        text.push_str(&format!(
+            "<urn:ex:s{i}> <urn:ex:p> \"value number {i}\" .\n"
+        ));
+    }
+    text.push_str("} }");
+    let addr = server.addr;
+    let writer = std::thread::spawn(move || {
+        http(
+            addr,
+            "POST",
+            "/sparql",
+            &[
+                ("Content-Type", "application/sparql-update"),
+                ("X-API-Key", "steward-key-0123456"),
+            ],
+            text.as_bytes(),
+        )
+    });
+    std::thread::sleep(Duration::from_millis(150));
+    let pid = server.child.id().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let (status, _, body) = writer.join().unwrap();
+    assert_eq!(status, 204, "{body}");
+    let mut server = server;
+    let exit = server.child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+    assert_eq!(
+        count(
+            data,
+            "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <urn:govgraph:graph:bulk> { ?s ?p ?o } }"
+        ),
+        60_000
+    );
+    // Every request reached the audit log before the process ended.
+    let audit = ok(data, &["audit", "--json"]);
+    assert!(audit.contains("\"action\":\"sparql.update\""), "{audit}");
+}
