@@ -904,14 +904,14 @@ pub fn serve(ctx: &Context, args: ServeArgs) -> Result<ExitCode> {
     let store = ctx.open()?;
     let keys = file.principals.len();
     run_server(store, &data, &file, move |addr| {
-        println!(
-            "govgraph serving http://{addr}/ (SPARQL at /sparql, REST at /api/v1, docs at /docs)"
-        );
         if keys == 0 {
             println!("no API keys configured: read-only, loopback only");
         } else {
             println!("{keys} principals configured");
         }
+        println!(
+            "govgraph serving http://{addr}/ (SPARQL at /sparql, REST at /api/v1, docs at /docs)"
+        );
     })
 }
 
@@ -1178,8 +1178,8 @@ pub fn search(ctx: &Context, args: SearchArgs) -> Result<ExitCode> {
 #[derive(Debug, Args)]
 pub struct AuditArgs {
     /// The audit log (default DATA/audit.jsonl).
-    #[arg(long, env = "GOVGRAPH_AUDIT_LOG")]
-    log: Option<PathBuf>,
+    #[arg(long = "file", env = "GOVGRAPH_AUDIT_LOG")]
+    file: Option<PathBuf>,
     /// Only this principal's requests.
     #[arg(long)]
     principal: Option<String>,
@@ -1204,7 +1204,7 @@ pub struct AuditArgs {
 }
 
 pub fn audit(ctx: &Context, args: AuditArgs) -> Result<ExitCode> {
-    let path = args.log.unwrap_or_else(|| ctx.data.join("audit.jsonl"));
+    let path = args.file.unwrap_or_else(|| ctx.data.join("audit.jsonl"));
     let filter = govgraph_api::audit::AuditFilter {
         principal: args.principal,
         action: args.action,

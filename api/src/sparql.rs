@@ -21,6 +21,23 @@ use crate::results::{SolutionsFormat, serialize};
 use crate::server::AppState;
 use crate::server::AuditAction;
 
+/// The form fields of `POST /sparql`.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct SparqlForm {
+    /// A SPARQL query.
+    pub query: Option<String>,
+    /// A SPARQL update (stewards and admins).
+    pub update: Option<String>,
+    /// A graph for the default graph (repeatable).
+    #[serde(rename = "default-graph-uri")]
+    #[schema(rename = "default-graph-uri")]
+    pub default_graph_uri: Option<String>,
+    /// A graph available to GRAPH (repeatable).
+    #[serde(rename = "named-graph-uri")]
+    #[schema(rename = "named-graph-uri")]
+    pub named_graph_uri: Option<String>,
+}
+
 /// What a SPARQL protocol request asks for.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct ProtocolRequest {
@@ -306,7 +323,14 @@ pub async fn get(
     post,
     path = "/sparql",
     tag = "sparql",
-    request_body(content_type = "application/sparql-query", content = String, description = "A query; or application/sparql-update with an update, or an urlencoded form with query= or update="),
+    request_body(
+        description = "A query or an update: as a form, or as the bare SPARQL text",
+        content(
+            (SparqlForm = "application/x-www-form-urlencoded"),
+            (String = "application/sparql-query"),
+            (String = "application/sparql-update"),
+        )
+    ),
     responses(
         (status = 200, description = "Query results, by the Accept header"),
         (status = 204, description = "The update was applied"),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Verifies the HTTP API with real clients against the real binary:
 #   - SPARQLWrapper and rdflib's SPARQLStore (pip), and Comunica (npm), over the SPARQL 1.1
-#     protocol;
+#     protocol (Comunica 4.5, the last line that runs on Node.js 20);
 #   - schemathesis (pip) against /openapi.json: no response may be a 5xx.
 # usage: tests/clients/run.sh PATH/TO/govgraph
 # Tools are installed outside the repository, under $GOVGRAPH_TOOLS (default ~/.cache/govgraph).
@@ -21,7 +21,7 @@ comunica="$tools/comunica/node_modules/.bin/comunica-sparql"
 if [ ! -x "$comunica" ]; then
   log "installing Comunica into $tools/comunica"
   mkdir -p "$tools/comunica"
-  (cd "$tools/comunica" && npm init -y >/dev/null && npm install --no-audit --no-fund -s @comunica/query-sparql >/dev/null)
+  (cd "$tools/comunica" && npm init -y >/dev/null && npm install --no-audit --no-fund -s @comunica/query-sparql@4.5.0 >/dev/null)
 fi
 
 work="$(mktemp -d)"
@@ -42,12 +42,12 @@ log "SPARQLWrapper and rdflib"
 "$venv/bin/python" "$here/sparql_clients.py" "$addr/sparql" steward-key-0123456 analyst-key-01234567
 
 log "Comunica"
-out="$("$comunica" "sparql@$addr/sparql" --httpAuth ana:analyst-key-01234567 -t 'application/sparql-results+json' \
+out="$("$comunica" "sparql@${addr/http:\/\//http://ana:analyst-key-01234567@}/sparql" -t 'application/sparql-results+json' \
   'SELECT ?d WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> } LIMIT 3')"
 n="$(printf '%s' "$out" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
 [ "$n" = 3 ] || { echo "Comunica: expected 3 results, got: $out" >&2; exit 1; }
 echo "ok   Comunica SELECT over the SPARQL protocol"
-out="$("$comunica" "sparql@$addr/sparql" --httpAuth ana:analyst-key-01234567 -t 'application/sparql-results+json' \
+out="$("$comunica" "sparql@${addr/http:\/\//http://ana:analyst-key-01234567@}/sparql" -t 'application/sparql-results+json' \
   'ASK { ?t a <https://govgraph.dev/ns#GlossaryTerm> }')"
 [ "$out" = "true" ] || printf '%s' "$out" | grep -q true || { echo "Comunica ASK: $out" >&2; exit 1; }
 echo "ok   Comunica ASK"
