@@ -294,24 +294,7 @@ async fn list_kind(
                 .hits
                 .into_iter()
                 .take(limit)
-                .map(|h| Entity {
-                    iri: h.iri,
-                    kind: h.kind.map(|k| k.as_str().to_owned()),
-                    name: h.name,
-                    label: h.label,
-                    path: h.path,
-                    description: h.description,
-                    synonyms: Vec::new(),
-                    terms: Vec::new(),
-                    tags: h.tags,
-                    owner: h.owner,
-                    domain: h.domain,
-                    system: None,
-                    pii: h.pii,
-                    certified: h.certified,
-                    quality: h.quality,
-                    popularity: 0,
-                })
+                .map(|h| SearchHit::from(h).entity)
                 .collect();
             Ok((items, r.total))
         }
@@ -594,6 +577,41 @@ pub struct SearchHit {
     pub reasons: Vec<MatchReason>,
 }
 
+impl From<govgraph_search::Hit> for SearchHit {
+    fn from(h: govgraph_search::Hit) -> Self {
+        Self {
+            score: h.score,
+            reasons: h
+                .reasons
+                .into_iter()
+                .map(|x| MatchReason {
+                    field: x.field,
+                    highlight: x.highlight,
+                    via: x.via,
+                })
+                .collect(),
+            entity: Entity {
+                iri: h.iri,
+                kind: h.kind.map(|k| k.as_str().to_owned()),
+                name: h.name,
+                label: h.label,
+                path: h.path,
+                description: h.description,
+                synonyms: Vec::new(),
+                terms: Vec::new(),
+                tags: h.tags,
+                owner: h.owner,
+                domain: h.domain,
+                system: None,
+                pii: h.pii,
+                certified: h.certified,
+                quality: h.quality,
+                popularity: 0,
+            },
+        }
+    }
+}
+
 /// Search results with facet counts.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchPage {
@@ -663,40 +681,7 @@ pub async fn search(
     let (limit, offset) = (request.limit, request.offset);
     let search = state.search.clone();
     let r = blocking(move || Ok(search.search(&request)?)).await?;
-    let items: Vec<SearchHit> = r
-        .hits
-        .into_iter()
-        .map(|h| SearchHit {
-            score: h.score,
-            reasons: h
-                .reasons
-                .into_iter()
-                .map(|x| MatchReason {
-                    field: x.field,
-                    highlight: x.highlight,
-                    via: x.via,
-                })
-                .collect(),
-            entity: Entity {
-                iri: h.iri,
-                kind: h.kind.map(|k| k.as_str().to_owned()),
-                name: h.name,
-                label: h.label,
-                path: h.path,
-                description: h.description,
-                synonyms: Vec::new(),
-                terms: Vec::new(),
-                tags: h.tags,
-                owner: h.owner,
-                domain: h.domain,
-                system: None,
-                pii: h.pii,
-                certified: h.certified,
-                quality: h.quality,
-                popularity: 0,
-            },
-        })
-        .collect();
+    let items: Vec<SearchHit> = r.hits.into_iter().map(SearchHit::from).collect();
     let f = r.facets;
     let facets = [
         ("kind", f.kind),

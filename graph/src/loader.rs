@@ -464,21 +464,28 @@ fn clear(tx: &mut Transaction<'_>, graph: &NamedNode) -> Result<u64> {
     Ok(before)
 }
 
+/// Removes a graph's record from the meta graph and returns what it said.
+fn take_meta(tx: &mut Transaction<'_>, graph: &NamedNode) -> Result<Vec<Quad>> {
+    let meta = GraphNameRef::NamedNode(graphs::META);
+    let old: Vec<Quad> = tx
+        .quads_for_pattern(Some(graph.as_ref().into()), None, None, Some(meta))
+        .collect::<Result<_, _>>()?;
+    for q in &old {
+        tx.remove(q);
+    }
+    Ok(old)
+}
+
 /// Records in the meta graph that an update changed `graph`: its version changes (so search
 /// and other derived indexes see it), and a graph left empty loses its record. Runs in the
 /// update's own transaction.
 pub(crate) fn touch_meta(tx: &mut Transaction<'_>, graph: &NamedNode, digest: &str) -> Result<()> {
     let meta = GraphNameRef::NamedNode(graphs::META);
-    let old: Vec<Quad> = tx
-        .quads_for_pattern(Some(graph.as_ref().into()), None, None, Some(meta))
-        .collect::<Result<_, _>>()?;
+    let old = take_meta(tx, graph)?;
     let location = old
         .iter()
         .find(|q| q.predicate.as_ref() == gg::SOURCE_LOCATION)
         .map(|q| q.object.clone());
-    for q in &old {
-        tx.remove(q);
-    }
     let empty = tx
         .quads_for_pattern(None, None, None, Some(graph.as_ref().into()))
         .next()
@@ -523,12 +530,7 @@ fn write_meta(
     triples: u64,
 ) -> Result<()> {
     let meta = GraphNameRef::NamedNode(graphs::META);
-    let old: Vec<Quad> = tx
-        .quads_for_pattern(Some(graph.as_ref().into()), None, None, Some(meta))
-        .collect::<Result<_, _>>()?;
-    for q in &old {
-        tx.remove(q);
-    }
+    take_meta(tx, graph)?;
     let now = now_xsd();
     let add = |tx: &mut Transaction<'_>, p: NamedNodeRef<'_>, o: Term| {
         tx.insert(QuadRef::new(graph, p, &o, meta));
