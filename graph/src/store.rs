@@ -4,6 +4,8 @@
 //! the shapes live in their own graphs and are refreshed when the binary's copies change.
 //! Every write goes through one writer lock and one transaction.
 
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::fs::File;
 #[cfg(feature = "rocksdb")]
 use std::fs::OpenOptions;
@@ -11,8 +13,7 @@ use std::io::Write;
 #[cfg(feature = "rocksdb")]
 use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{RecvTimeoutError, Sender, channel};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use oxigraph::io::{RdfFormat, RdfSerializer};
@@ -84,28 +85,101 @@ impl std::fmt::Debug for QueryOutcome {
 /// Cancels a query when its time is up, unless dropped first.
 #[derive(Debug)]
 pub struct Deadline {
-    _armed: Option<Sender<()>>,
+    id: Option<u64>,
     timeout: Option<Duration>,
+}
+
+/// One thread for every deadline in the process: a heap of due times, and the tokens of the
+/// deadlines still armed.
+#[derive(Default)]
+struct Timer {
+    state: Mutex<TimerState>,
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct TimerState {
+    due: BinaryHeap<Reverse<(Instant, u64)>>,
+    armed: HashMap<u64, CancellationToken>,
+    next: u64,
+    running: bool,
+}
+
+fn timer() -> &'static Timer {
+    static TIMER: OnceLock<Timer> = OnceLock::new();
+    TIMER.get_or_init(Timer::default)
+}
+
+fn timer_loop() {
+    let t = timer();
+    let mut s = match t.state.lock() {
+        Ok(s) => s,
+        Err(p) => p.into_inner(),
+    };
+    loop {
+        let now = Instant::now();
+        while let Some(Reverse((at, id))) = s.due.peek().copied() {
+            if at > now {
+                break;
+            }
+            s.due.pop();
+            if let Some(token) = s.armed.remove(&id) {
+                token.cancel();
+            }
+        }
+        let wait = s
+            .due
+            .peek()
+            .map(|Reverse((at, _))| at.saturating_duration_since(now));
+        s = match wait {
+            Some(w) => match t.wake.wait_timeout(s, w) {
+                Ok((s, _)) => s,
+                Err(p) => p.into_inner().0,
+            },
+            None => match t.wake.wait(s) {
+                Ok(s) => s,
+                Err(p) => p.into_inner(),
+            },
+        };
+    }
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        if let Some(id) = self.id
+            && let Ok(mut s) = timer().state.lock()
+        {
+            // The heap entry stays until it is due; only the token matters.
+            s.armed.remove(&id);
+        }
+    }
 }
 
 impl Deadline {
     fn arm(timeout: Option<Duration>, token: CancellationToken) -> Self {
         let Some(limit) = timeout else {
-            return Self {
-                _armed: None,
-                timeout,
-            };
+            return Self { id: None, timeout };
         };
-        let (tx, rx) = channel::<()>();
-        let spawned = std::thread::Builder::new()
-            .name("query-deadline".into())
-            .spawn(move || {
-                if let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
-                    token.cancel();
-                }
-            });
+        let t = timer();
+        let Ok(mut s) = t.state.lock() else {
+            return Self { id: None, timeout };
+        };
+        if !s.running {
+            let started = std::thread::Builder::new()
+                .name("query-deadlines".into())
+                .spawn(timer_loop);
+            if started.is_err() {
+                return Self { id: None, timeout };
+            }
+            s.running = true;
+        }
+        let id = s.next;
+        s.next += 1;
+        s.due.push(Reverse((Instant::now() + limit, id)));
+        s.armed.insert(id, token);
+        t.wake.notify_one();
         Self {
-            _armed: spawned.ok().map(|_| tx),
+            id: Some(id),
             timeout,
         }
     }
