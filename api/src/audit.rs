@@ -186,17 +186,18 @@ impl Drop for AuditLog {
 }
 
 fn write_loop(mut file: std::fs::File, receiver: Receiver<AuditRecord>) {
-    while let Ok(record) = receiver.recv() {
-        let mut line = match serde_json::to_vec(&record) {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::error!(error = %e, "audit record not serialisable");
-                continue;
+    let mut batch = Vec::with_capacity(64 << 10);
+    while let Ok(first) = receiver.recv() {
+        // Whatever else is queued goes out in the same write: one system call per batch.
+        batch.clear();
+        for record in std::iter::once(first).chain(receiver.try_iter().take(4096)) {
+            match serde_json::to_writer(&mut batch, &record) {
+                Ok(()) => batch.push(b'\n'),
+                Err(e) => tracing::error!(error = %e, "audit record not serialisable"),
             }
-        };
-        line.push(b'\n');
-        // One write per line, on an O_APPEND file: lines never interleave.
-        if let Err(e) = file.write_all(&line).and_then(|()| file.flush()) {
+        }
+        // Whole lines only, on an O_APPEND file: lines never interleave.
+        if let Err(e) = file.write_all(&batch).and_then(|()| file.flush()) {
             tracing::error!(error = %e, "writing the audit log failed");
         }
     }

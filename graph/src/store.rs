@@ -13,6 +13,7 @@ use std::io::Write;
 #[cfg(feature = "rocksdb")]
 use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
@@ -175,9 +176,14 @@ impl Deadline {
         }
         let id = s.next;
         s.next += 1;
-        s.due.push(Reverse((Instant::now() + limit, id)));
+        let at = Instant::now() + limit;
+        // The timer thread sleeps until the earliest deadline; wake it only for an earlier one.
+        let earlier = s.due.peek().is_none_or(|Reverse((first, _))| at < *first);
+        s.due.push(Reverse((at, id)));
         s.armed.insert(id, token);
-        t.wake.notify_one();
+        if earlier {
+            t.wake.notify_one();
+        }
         Self {
             id: Some(id),
             timeout,
@@ -242,7 +248,14 @@ pub struct GraphStore {
     shapes: Arc<Shapes>,
     supers: RwLock<SuperClasses>,
     writer: Mutex<()>,
+    /// Bumped by every commit: caches of the graph list are valid for one generation.
+    generation: AtomicU64,
+    /// Per tenant: the generation it was read at and the graphs it may read.
+    visible: Mutex<HashMap<String, VisibleGraphs>>,
 }
+
+/// The generation a tenant's graph list was read at, and the list.
+type VisibleGraphs = (u64, Arc<Vec<NamedNode>>);
 
 impl std::fmt::Debug for GraphStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -383,6 +396,8 @@ impl GraphStore {
             shapes: Arc::new(shapes),
             supers: RwLock::new(SuperClasses::default()),
             writer: Mutex::new(()),
+            generation: AtomicU64::new(0),
+            visible: Mutex::default(),
         };
         if !read_only {
             this.install_ontology()?;
@@ -450,6 +465,7 @@ impl GraphStore {
             meta,
         ));
         tx.commit()?;
+        self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 
@@ -542,6 +558,7 @@ impl GraphStore {
         }
         progress.phase("committing", None);
         tx.commit()?;
+        self.generation.fetch_add(1, Ordering::SeqCst);
         progress.finish();
         *self
             .supers
@@ -580,6 +597,7 @@ impl GraphStore {
             tx.remove(q);
         }
         tx.commit()?;
+        self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(n)
     }
 
@@ -636,9 +654,17 @@ impl GraphStore {
     }
 
     /// The named graphs a tenant scope may read (empty for an unscoped one, which reads all).
-    pub fn visible_graphs(&self, scope: &Scope) -> Result<Vec<NamedNode>> {
-        if scope.tenant_id().is_none() {
-            return Ok(Vec::new());
+    /// The list is cached per tenant until the next commit.
+    pub fn visible_graphs(&self, scope: &Scope) -> Result<Arc<Vec<NamedNode>>> {
+        let Some(tenant) = scope.tenant_id() else {
+            return Ok(Arc::default());
+        };
+        let generation = self.generation.load(Ordering::SeqCst);
+        if let Ok(cache) = self.visible.lock()
+            && let Some((g, list)) = cache.get(tenant)
+            && *g == generation
+        {
+            return Ok(list.clone());
         }
         let mut out = Vec::new();
         for g in self.store.named_graphs() {
@@ -648,7 +674,11 @@ impl GraphStore {
                 out.push(n);
             }
         }
-        Ok(out)
+        let list = Arc::new(out);
+        if let Ok(mut cache) = self.visible.lock() {
+            cache.insert(tenant.to_owned(), (generation, list.clone()));
+        }
+        Ok(list)
     }
 
     /// Prepares a SPARQL query with govgraph's prefixes predeclared and the dataset set:
@@ -799,6 +829,7 @@ impl GraphStore {
             crate::loader::touch_meta(&mut tx, &graph, &digest)?;
         }
         tx.commit()?;
+        self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(targets)
     }
 
