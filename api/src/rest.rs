@@ -11,7 +11,7 @@ use axum::Extension;
 use axum::Json;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use govgraph_graph::oxigraph::model::{Literal, NamedNode, Term};
+use govgraph_graph::oxigraph::model::{Literal, NamedNode, NamedOrBlankNode, Term};
 use govgraph_graph::traverse::{self, Direction, Level, Traversal};
 use govgraph_graph::{GraphStore, QueryOptions, Scope};
 use govgraph_search::{EntityDoc, EntityKind, Mode, SearchRequest};
@@ -36,18 +36,10 @@ pub struct Params<T>(pub T);
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        let query = parts.uri.query().unwrap_or("");
-        serde_urlencoded_like(query).map(Params)
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| Params(q.0))
+            .map_err(|e| ApiError::BadRequest(format!("query parameters: {}", e.body_text())))
     }
-}
-
-fn serde_urlencoded_like<T: DeserializeOwned>(query: &str) -> ApiResult<T> {
-    let uri: axum::http::Uri = format!("/?{query}")
-        .parse()
-        .map_err(|_| ApiError::BadRequest("the query string is not valid".into()))?;
-    axum::extract::Query::<T>::try_from_uri(&uri)
-        .map(|q| q.0)
-        .map_err(|e| ApiError::BadRequest(format!("query parameters: {}", e.body_text())))
 }
 
 /// Paging.
@@ -119,23 +111,17 @@ pub struct CatalogFilter {
     pub pii: Option<bool>,
 }
 
+/// The catalog collections' query string, as it arrives (`pii` as text, to name it in errors).
 #[derive(Debug, Deserialize)]
-struct CatalogQuery {
-    #[serde(flatten)]
-    filter: CatalogFilterRaw,
-    limit: Option<usize>,
-    offset: Option<usize>,
-}
-
-// `flatten` and `Option<bool>` do not mix in serde_urlencoded; booleans arrive as text.
-#[derive(Debug, Deserialize)]
-struct CatalogFilterRaw {
+pub struct CatalogQuery {
     q: Option<String>,
     domain: Option<String>,
     tag: Option<String>,
     owner: Option<String>,
     system: Option<String>,
     pii: Option<String>,
+    limit: Option<usize>,
+    offset: Option<usize>,
 }
 
 fn parse_bool(field: &str, v: Option<&str>) -> ApiResult<Option<bool>> {
@@ -152,15 +138,14 @@ fn parse_bool(field: &str, v: Option<&str>) -> ApiResult<Option<bool>> {
 
 impl CatalogQuery {
     fn split(self) -> ApiResult<(CatalogFilter, Paging)> {
-        let f = self.filter;
         Ok((
             CatalogFilter {
-                pii: parse_bool("pii", f.pii.as_deref())?,
-                q: f.q,
-                domain: f.domain,
-                tag: f.tag,
-                owner: f.owner,
-                system: f.system,
+                pii: parse_bool("pii", self.pii.as_deref())?,
+                q: self.q,
+                domain: self.domain,
+                tag: self.tag,
+                owner: self.owner,
+                system: self.system,
             },
             Paging {
                 limit: self.limit,
@@ -367,13 +352,12 @@ fn detail(store: &GraphStore, scope: &Scope, doc: EntityDoc) -> ApiResult<Entity
             None,
         )) {
             let q = q.map_err(|e| ApiError::Internal(e.to_string()))?;
-            let s = q.subject.to_string();
-            let s = s.trim_start_matches('<').trim_end_matches('>').to_owned();
-            if !columns.contains(&s) {
-                columns.push(s);
+            if let NamedOrBlankNode::NamedNode(c) = q.subject {
+                columns.push(c.into_string());
             }
         }
         columns.sort();
+        columns.dedup();
     }
     Ok(EntityDetail {
         entity: Entity::from(doc),
@@ -415,9 +399,9 @@ macro_rules! collection {
         pub async fn $list(
             State(state): State<Arc<AppState>>,
             Extension(principal): Extension<Arc<Principal>>,
-            Params(query): Params<CatalogQueryParams>,
+            Params(query): Params<CatalogQuery>,
         ) -> ApiResult<Json<Page<Entity>>> {
-            list_kind(state, principal, $kind, query.0).await
+            list_kind(state, principal, $kind, query).await
         }
 
         #[doc = concat!("One ", $item, ", by IRI or by path.")]
@@ -440,16 +424,6 @@ macro_rules! collection {
             get_kind(state, principal, $kind, id).await
         }
     };
-}
-
-/// The catalog query parameters, parsed.
-#[derive(Debug)]
-pub struct CatalogQueryParams(CatalogQuery);
-
-impl<'de> Deserialize<'de> for CatalogQueryParams {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        CatalogQuery::deserialize(d).map(CatalogQueryParams)
-    }
 }
 
 collection!(

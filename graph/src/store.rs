@@ -24,7 +24,7 @@ use oxigraph::model::{
 };
 use oxigraph::sparql::{
     CancellationToken, PreparedSparqlQuery, QueryEvaluationError, QueryResults, QuerySolution,
-    SparqlEvaluator,
+    SparqlEvaluator, UpdateEvaluationError,
 };
 #[cfg(feature = "rocksdb")]
 use oxigraph::store::StorageError;
@@ -204,13 +204,6 @@ impl Deadline {
 
 const SERVICE_REFUSED: &str =
     "SERVICE is refused: federation is off, so the server never calls other endpoints";
-
-/// An update's evaluation error wraps the query error as text: SERVICE in a WHERE clause.
-fn refusal(message: &str) -> Option<Error> {
-    let m = message.to_ascii_lowercase();
-    (m.contains("service") && (m.contains("not supported") || m.contains("unsupported")))
-        .then(|| Error::Refused(SERVICE_REFUSED.into()))
-}
 
 /// A loaded source, as the meta graph records it.
 #[derive(Debug, Clone, Serialize)]
@@ -798,13 +791,15 @@ impl GraphStore {
         }
         let deadline = Deadline::arm(timeout, token.clone());
         let mut tx = self.store.start_transaction()?;
-        prepared.on_transaction(&mut tx).execute().map_err(|e| {
-            if token.is_cancelled() {
-                Error::Timeout(deadline.timeout.unwrap_or_default())
-            } else {
-                refusal(&e.to_string()).unwrap_or_else(|| Error::Query(e.to_string()))
-            }
-        })?;
+        prepared
+            .on_transaction(&mut tx)
+            .execute()
+            .map_err(|e| match e {
+                _ if token.is_cancelled() => Error::Timeout(deadline.timeout.unwrap_or_default()),
+                UpdateEvaluationError::UnsupportedService(_)
+                | UpdateEvaluationError::UnboundService => Error::Refused(SERVICE_REFUSED.into()),
+                other => Error::Query(other.to_string()),
+            })?;
         if targets.all_graphs {
             for g in tx.named_graphs() {
                 if let NamedOrBlankNode::NamedNode(n) = g? {

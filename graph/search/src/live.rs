@@ -7,7 +7,7 @@
 
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use govgraph_graph::GraphStore;
 
@@ -28,7 +28,6 @@ struct Shared {
     store: Arc<GraphStore>,
     signal: Mutex<Signal>,
     wake: Condvar,
-    synced: Condvar,
     on_sync: Box<dyn Fn(&SyncReport) + Send + Sync>,
 }
 
@@ -69,7 +68,6 @@ impl LiveIndex {
             store,
             signal: Mutex::new(Signal::default()),
             wake: Condvar::new(),
-            synced: Condvar::new(),
             on_sync: Box::new(on_sync),
         });
         let worker = shared.clone();
@@ -83,36 +81,14 @@ impl LiveIndex {
         })
     }
 
-    /// Announces a committed change; returns a ticket for [`LiveIndex::wait_for`].
-    pub fn changed(&self) -> u64 {
+    /// Announces a committed change.
+    pub fn changed(&self) {
         let mut s = match self.shared.signal.lock() {
             Ok(s) => s,
             Err(p) => p.into_inner(),
         };
         s.requested += 1;
         self.shared.wake.notify_all();
-        s.requested
-    }
-
-    /// Waits until the index has the change behind `ticket`, or `timeout` passes. Returns
-    /// whether it has.
-    pub fn wait_for(&self, ticket: u64, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut s = match self.shared.signal.lock() {
-            Ok(s) => s,
-            Err(p) => p.into_inner(),
-        };
-        while s.done < ticket {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            s = match self.shared.synced.wait_timeout(s, left) {
-                Ok((s, _)) => s,
-                Err(p) => p.into_inner().0,
-            };
-        }
-        true
     }
 
     /// Runs a search.
@@ -183,7 +159,6 @@ fn run(shared: &Shared, period: Duration) {
         }
         if let Ok(mut s) = shared.signal.lock() {
             s.done = s.done.max(target);
-            shared.synced.notify_all();
         }
     }
 }
