@@ -462,6 +462,93 @@ pub enum IngestCommand {
     /// datasets, columns, constraint rules and relationships; views, CREATE TABLE AS and
     /// INSERT ... SELECT become column lineage. One source per file, all or nothing.
     Sql(IngestSqlArgs),
+    /// A dbt target directory: manifest.json (schema v10 to v12), and catalog.json and
+    /// run_results.json when present. Models, sources, seeds, snapshots, exposures, columns,
+    /// tags, meta, groups, owners, tests with their latest results, and column lineage from
+    /// the compiled SQL. One source per project, all or nothing, recorded as a run.
+    Dbt(IngestDbtArgs),
+    /// A PostgreSQL (or Redshift) database, read in one read-only snapshot: schemas, tables,
+    /// views (their SQL becomes lineage), materialised views, columns, types, comments,
+    /// constraints and row estimates. The password comes from --password-file, PGPASSWORD or
+    /// the URL, and is never stored or logged. Unreachable servers are retried 3 times.
+    Postgres(IngestPostgresArgs),
+    /// A folder of CSV, TSV, Parquet and JSON-lines files, as datasets with inferred schemas;
+    /// a folder of partitioned Parquet (key=value/ folders) is one dataset.
+    Files(IngestFilesArgs),
+    /// OpenLineage events from a JSON-lines file (one RunEvent, DatasetEvent or JobEvent per
+    /// line), as `POST /api/v1/lineage` takes them. Every event is checked before any is
+    /// applied.
+    Openlineage(IngestOpenLineageArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestDbtArgs {
+    /// The dbt target directory (holding manifest.json).
+    target_dir: PathBuf,
+    /// The system the warehouse relations live in; use the same key as other connectors that
+    /// see the same warehouse [default: the manifest's adapter type].
+    #[arg(long)]
+    system: Option<String>,
+    /// The dialect of the compiled SQL [default: from the adapter type].
+    #[arg(long)]
+    dialect: Option<String>,
+    /// Name datasets schema.table instead of database.schema.table.
+    #[arg(long)]
+    without_database: bool,
+    /// Print the run record as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestPostgresArgs {
+    /// postgres://user@host[:port]/database, or a key=value connection string.
+    url: String,
+    /// The system the tables live in [default: host, port unless 5432, and database].
+    #[arg(long)]
+    system: Option<String>,
+    /// A file whose first line is the password.
+    #[arg(long, env = "GOVGRAPH_PG_PASSWORD_FILE")]
+    password_file: Option<PathBuf>,
+    /// Only schemas matching these patterns (`*` and `?` wildcards); repeatable.
+    #[arg(long = "schema")]
+    include_schemas: Vec<String>,
+    /// Leave out schemas matching these patterns; repeatable.
+    #[arg(long = "exclude-schema")]
+    exclude_schemas: Vec<String>,
+    /// Rows sampled per table for profiling and classification (0: none).
+    #[arg(long, default_value_t = 1000)]
+    sample_rows: u64,
+    /// Seconds to wait for a connection.
+    #[arg(long, default_value_t = 10)]
+    connect_timeout: u64,
+    /// Print the run record as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestFilesArgs {
+    /// The folder.
+    dir: PathBuf,
+    /// The system the files belong to [default: the folder's name].
+    #[arg(long)]
+    system: Option<String>,
+    /// Records per file that column types are inferred from (0: all).
+    #[arg(long, default_value_t = 10_000)]
+    sample_rows: usize,
+    /// Print the run record as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestOpenLineageArgs {
+    /// A JSON-lines file of events.
+    file: PathBuf,
+    /// Print one report per event as JSON lines.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -485,7 +572,114 @@ pub struct IngestSqlArgs {
 }
 
 pub fn ingest(ctx: &Context, cmd: IngestCommand) -> Result<ExitCode> {
-    let IngestCommand::Sql(args) = cmd;
+    use govgraph_connectors::{dbt, files, postgres};
+    let (report, json) = match cmd {
+        IngestCommand::Sql(args) => return ingest_sql(ctx, args),
+        IngestCommand::Openlineage(args) => return ingest_openlineage(ctx, args),
+        IngestCommand::Dbt(args) => {
+            let dialect = match &args.dialect {
+                Some(d) => Some(d.parse().map_err(|e| anyhow::anyhow!("{e}"))?),
+                None => None,
+            };
+            let options = dbt::DbtOptions {
+                target_dir: args.target_dir,
+                system: args.system,
+                dialect,
+                without_database: args.without_database,
+            };
+            let store = ctx.open()?;
+            (
+                dbt::ingest_dbt(&store, &options, &Bars::default())?,
+                args.json,
+            )
+        }
+        IngestCommand::Postgres(args) => {
+            let mut options = postgres::PostgresOptions::new(args.url);
+            options.system = args.system;
+            options.password_file = args.password_file;
+            options.include_schemas = args.include_schemas;
+            options.exclude_schemas = args.exclude_schemas;
+            options.sample_rows = args.sample_rows;
+            options.connect_timeout = Duration::from_secs(args.connect_timeout.max(1));
+            let store = ctx.open()?;
+            (
+                postgres::ingest_postgres(&store, &options, &Bars::default())?,
+                args.json,
+            )
+        }
+        IngestCommand::Files(args) => {
+            let options = files::FilesOptions {
+                system: args.system,
+                sample_rows: args.sample_rows,
+            };
+            let store = ctx.open()?;
+            (
+                files::ingest_files(&store, &args.dir, &options, &Bars::default())?,
+                args.json,
+            )
+        }
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        let counts: Vec<String> = report
+            .counts
+            .iter()
+            .map(|(what, n)| format!("{n} {}", what.replace('_', " ")))
+            .collect();
+        println!(
+            "ingested {} from {}: {} ({} triples); run {}",
+            report.connector,
+            report.source,
+            counts.join(", "),
+            report.load.as_ref().map_or(0, |l| l.triples()),
+            report.run
+        );
+        for w in &report.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn ingest_openlineage(ctx: &Context, args: IngestOpenLineageArgs) -> Result<ExitCode> {
+    use govgraph_connectors::openlineage;
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("reading {}", args.file.display()))?;
+    let events: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| (i + 1, l))
+        .collect();
+    let store = ctx.open()?;
+    let scope = govgraph_graph::Scope::all();
+    for (line, event) in &events {
+        openlineage::check_event(&store, &scope, event.as_bytes())
+            .with_context(|| format!("{}:{line}", args.file.display()))?;
+    }
+    let mut edges = 0;
+    for (line, event) in &events {
+        let report = openlineage::apply_event(&store, &scope, event.as_bytes())
+            .with_context(|| format!("{}:{line}", args.file.display()))?;
+        edges += report.lineage_edges;
+        if args.json {
+            println!("{}", serde_json::to_string(&report)?);
+        }
+        for w in &report.warnings {
+            eprintln!("warning: {}:{line}: {w}", args.file.display());
+        }
+    }
+    if !args.json {
+        println!(
+            "applied {} OpenLineage events ({edges} column-lineage edges)",
+            events.len()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn ingest_sql(ctx: &Context, args: IngestSqlArgs) -> Result<ExitCode> {
     let dialect: govgraph_lineage::Dialect =
         args.dialect.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
     let files = args

@@ -73,6 +73,16 @@ impl From<GraphError> for ApiError {
     }
 }
 
+impl From<govgraph_connectors::Error> for ApiError {
+    fn from(e: govgraph_connectors::Error) -> Self {
+        match e {
+            govgraph_connectors::Error::Graph(g) => g.into(),
+            govgraph_connectors::Error::Invalid { .. } => Self::BadRequest(e.to_string()),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
 impl From<govgraph_search::Error> for ApiError {
     fn from(e: govgraph_search::Error) -> Self {
         match e {

@@ -11,6 +11,8 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod error;
+#[allow(unused_qualifications)]
+pub mod ingest;
 pub mod metrics;
 pub mod openapi;
 // The OpenAPI macros spell out paths that the lint would shorten.

@@ -7,7 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{rest, sparql};
+use crate::{ingest, rest, sparql};
 
 struct Security;
 
@@ -47,10 +47,10 @@ impl Modify for Security {
         rest::list_rules, rest::get_rule,
         rest::list_policies, rest::get_policy,
         rest::list_products, rest::get_product,
-        rest::search, rest::lineage,
-        rest::runs, rest::violations, rest::scorecards,
+        rest::search, rest::lineage, ingest::post_lineage,
+        rest::runs, rest::job_runs, rest::violations, rest::scorecards,
         rest::reports, rest::report,
-        rest::ingestions, rest::audit,
+        rest::ingestions, rest::ingestion_runs, rest::audit,
     ),
     modifiers(&Security),
     tags(

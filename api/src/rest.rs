@@ -924,6 +924,34 @@ const RUNS: Table = Table {
     order: "DESC(?started) ?id",
 };
 
+const JOB_RUNS: Table = Table {
+    body: "?id a gg:JobRun . OPTIONAL { ?id gg:job ?job } OPTIONAL { ?id gg:runState ?state }
+           OPTIONAL { ?id prov:startedAtTime ?started } OPTIONAL { ?id prov:endedAtTime ?ended }
+           OPTIONAL { ?id gg:errorMessage ?error } OPTIONAL { ?id prov:wasInformedBy ?parent }",
+    columns: &["id", "job", "state", "started", "ended", "error", "parent"],
+    filters: &[("job", "job"), ("state", "state")],
+    order: "DESC(?started) ?id",
+};
+
+const INGESTION_RUNS: Table = Table {
+    body: "?id a gg:IngestionRun . OPTIONAL { ?id gg:connector ?connector }
+           OPTIONAL { ?id gg:sourceLocation ?source } OPTIONAL { ?id gg:status ?status }
+           OPTIONAL { ?id prov:startedAtTime ?started } OPTIONAL { ?id prov:endedAtTime ?ended }
+           OPTIONAL { ?id gg:attempts ?attempts } OPTIONAL { ?id gg:errorMessage ?error }",
+    columns: &[
+        "id",
+        "connector",
+        "source",
+        "status",
+        "started",
+        "ended",
+        "attempts",
+        "error",
+    ],
+    filters: &[("connector", "connector"), ("status", "status")],
+    order: "DESC(?started) ?id",
+};
+
 const VIOLATIONS: Table = Table {
     body: "?id a gg:Violation . OPTIONAL { ?id gg:rule ?rule } OPTIONAL { ?id gg:focus ?asset }
            OPTIONAL { ?id gg:count ?count } OPTIONAL { ?id prov:wasGeneratedBy ?run }
@@ -1127,6 +1155,31 @@ pub async fn runs(
     Params(p): Params<TableParams>,
 ) -> ApiResult<Json<Page<Row>>> {
     table_handler(state, principal, &RUNS, p).await
+}
+
+/// Job runs reported by OpenLineage, newest first, with their latest state.
+#[utoipa::path(get, path = "/api/v1/job-runs", tag = "lineage", params(TableParams),
+    responses((status = 200, description = "One page of job runs", body = Page<Object>)),
+    security(("api_key" = []), ("bearer" = [])))]
+pub async fn job_runs(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Arc<Principal>>,
+    Params(p): Params<TableParams>,
+) -> ApiResult<Json<Page<Row>>> {
+    table_handler(state, principal, &JOB_RUNS, p).await
+}
+
+/// Connector runs (dbt, PostgreSQL, files), newest first: source, status, timing, attempts
+/// and error.
+#[utoipa::path(get, path = "/api/v1/ingestion-runs", tag = "ingestion", params(TableParams),
+    responses((status = 200, description = "One page of connector runs", body = Page<Object>)),
+    security(("api_key" = []), ("bearer" = [])))]
+pub async fn ingestion_runs(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Arc<Principal>>,
+    Params(p): Params<TableParams>,
+) -> ApiResult<Json<Page<Row>>> {
+    table_handler(state, principal, &INGESTION_RUNS, p).await
 }
 
 /// Quality violations, newest first.

@@ -146,6 +146,7 @@ fn default_action(method: &axum::http::Method, route: &str) -> &'static str {
         "/sparql" => "sparql.query",
         "/api/v1/search" => "search",
         "/api/v1/audit" => "audit.read",
+        "/api/v1/lineage" if method == axum::http::Method::POST => "lineage.write",
         "/api/v1/lineage" => "lineage.read",
         _ if method == axum::http::Method::GET => "rest.read",
         _ => "rest.write",
@@ -313,8 +314,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/products", get(rest::list_products))
         .route("/api/v1/products/{id}", get(rest::get_product))
         .route("/api/v1/search", get(rest::search))
-        .route("/api/v1/lineage", get(rest::lineage))
+        .route(
+            "/api/v1/lineage",
+            get(rest::lineage).post(crate::ingest::post_lineage),
+        )
         .route("/api/v1/runs", get(rest::runs))
+        .route("/api/v1/job-runs", get(rest::job_runs))
+        .route("/api/v1/ingestion-runs", get(rest::ingestion_runs))
         .route("/api/v1/violations", get(rest::violations))
         .route("/api/v1/scorecards", get(rest::scorecards))
         .route("/api/v1/reports", get(rest::reports))

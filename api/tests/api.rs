@@ -23,6 +23,11 @@ roles = ["steward"]
 domains = ["sales"]
 
 [[principals]]
+name = "val"
+key = "viewer-key-01234567"
+roles = ["viewer"]
+
+[[principals]]
 name = "vic"
 key_sha256 = "4bc7b2bd6aa8c9bc8747d9d6f6bde0a3f7d2e4e4cbbd7e0f6a4dfe4b0d0e4d52"
 roles = ["viewer"]
@@ -419,4 +424,64 @@ async fn the_description_matches_the_router() {
         let r = common::send(&s, common::get(&uri, ROOT)).await;
         assert!(r.status.is_success(), "{uri}: {} {}", r.status, r.body);
     }
+}
+
+fn post_lineage(body: &str, key: Option<&str>) -> Request<Body> {
+    let mut b = Request::post("/api/v1/lineage").header(header::CONTENT_TYPE, "application/json");
+    if let Some(k) = key {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {k}"));
+    }
+    b.body(Body::from(body.to_owned())).unwrap()
+}
+
+#[tokio::test]
+async fn openlineage_events_are_stored_or_refused_whole() {
+    let s = state();
+    let event = r#"{"eventType":"COMPLETE","eventTime":"2026-11-01T02:00:00Z","producer":"https://example.com/p",
+      "schemaURL":"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+      "run":{"runId":"0192e5a8-1c3e-7a51-9a8e-2f1f3c4d5e6f"},"job":{"namespace":"airflow","name":"build"},
+      "inputs":[{"namespace":"shop","name":"orders"}],
+      "outputs":[{"namespace":"shop","name":"order_totals","facets":{"columnLineage":{"fields":{"total":{"inputFields":[{"namespace":"shop","name":"orders","field":"amount"}]}}}}}]}"#;
+    // Posting lineage needs the engineer role or above.
+    let r = common::send(&s, post_lineage(event, Some("viewer-key-01234567"))).await;
+    assert_eq!(r.status, 403);
+    let r = common::send(&s, post_lineage(event, STEWARD)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let accepted = r.json();
+    assert_eq!(accepted["kind"], "run");
+    assert_eq!(accepted["lineage_edges"], 1);
+    assert_eq!(accepted["graph"], "urn:govgraph:graph:openlineage:airflow");
+    // The walk sees the new edge.
+    let r = common::send(
+        &s,
+        common::get("/api/v1/lineage?node=order_totals&direction=upstream", ROOT),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("dataset/shop/orders"), "{}", r.body);
+    // A malformed event is a 400 naming the field, and stores nothing.
+    let count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }";
+    let before = common::send(&s, common::query(count, ROOT)).await.body;
+    let bad = event.replace("\"field\":\"amount\"", "\"field\":7");
+    let r = common::send(&s, post_lineage(&bad, STEWARD)).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.content_type, "application/problem+json");
+    let detail = r.json()["detail"].as_str().unwrap().to_owned();
+    assert!(
+        detail.contains("outputs[0].facets.columnLineage.fields.total.inputFields[0].field"),
+        "{detail}"
+    );
+    assert_eq!(
+        common::send(&s, common::query(count, ROOT)).await.body,
+        before
+    );
+    // The audit log names every attempt: the denied one, the stored one and the refused one.
+    let r = common::send(&s, common::get("/api/v1/audit?action=lineage.write", ROOT)).await;
+    let statuses: Vec<u64> = r.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, [400, 201, 403], "{}", r.body);
 }

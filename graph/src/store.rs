@@ -496,6 +496,15 @@ impl GraphStore {
         &self.scheme
     }
 
+    /// The strict super-classes of `class` in the ontology and everything loaded, so that
+    /// writers outside a load can materialise types the way loads do.
+    pub fn super_classes(&self, class: &NamedNode) -> Vec<NamedNode> {
+        match self.supers.read() {
+            Ok(s) => s.of(class),
+            Err(poisoned) => poisoned.into_inner().of(class),
+        }
+    }
+
     /// The underlying oxigraph store, for reads the wrapper does not cover.
     pub fn raw(&self) -> &Store {
         &self.store

@@ -40,6 +40,11 @@ namespace!(
     POLICY_STATUS = "policyStatus", SLA = "sla", PATH = "path", REFERENCES = "references",
     GRAPH = "graph", SOURCE_LOCATION = "sourceLocation", CONTENT_HASH = "contentHash", TRIPLE_COUNT = "tripleCount",
     FORMAT = "format",
+    INGESTION_RUN = "IngestionRun", CONNECTOR = "connector", STATUS = "status", ATTEMPTS = "attempts",
+    RECORD_COUNT = "recordCount", COUNTED = "counted", COUNT = "count", WARNING = "warning",
+    ERROR_MESSAGE = "errorMessage", RULE = "rule", CHECKED_COUNT = "checkedCount", FAILED_COUNT = "failedCount",
+    FOCUS = "focus", RUN_STATE = "runState", JOB_PROP = "job", RUN_EVENT = "RunEvent", EVENT = "event",
+    ROW_COUNT_METRIC = "RowCount", NULL_COUNT_METRIC = "NullCount", DISTINCT_COUNT_METRIC = "DistinctCount",
     CENTRAL = "Central", DOMAIN_LOCAL = "DomainLocal",
 });
 
@@ -71,6 +76,8 @@ namespace!(
     prov, "http://www.w3.org/ns/prov#", {
     ENTITY = "entity", WAS_DERIVED_FROM = "wasDerivedFrom", QUALIFIED_DERIVATION = "qualifiedDerivation",
     DERIVATION = "Derivation", HAD_ACTIVITY = "hadActivity", GENERATED_AT_TIME = "generatedAtTime", AGENT = "Agent",
+    ACTIVITY = "Activity", STARTED_AT_TIME = "startedAtTime", ENDED_AT_TIME = "endedAtTime", GENERATED = "generated",
+    USED = "used", AT_TIME = "atTime", WAS_GENERATED_BY = "wasGeneratedBy", WAS_ASSOCIATED_WITH = "wasAssociatedWith", WAS_INFORMED_BY = "wasInformedBy",
 });
 namespace!(
     /// SKOS.
@@ -89,7 +96,10 @@ namespace!(
     foaf, "http://xmlns.com/foaf/0.1/", { PERSON = "Person", GROUP = "Group", NAME = "name", MBOX = "mbox" });
 namespace!(
     /// DQV.
-    dqv, "http://www.w3.org/ns/dqv#", { IN_DIMENSION = "inDimension", QUALITY_MEASUREMENT = "QualityMeasurement" });
+    dqv, "http://www.w3.org/ns/dqv#", {
+    IN_DIMENSION = "inDimension", QUALITY_MEASUREMENT = "QualityMeasurement", COMPUTED_ON = "computedOn",
+    IS_MEASUREMENT_OF = "isMeasurementOf", VALUE = "value",
+});
 namespace!(
     /// ODRL 2.2.
     odrl, "http://www.w3.org/ns/odrl/2/", {

@@ -2,6 +2,7 @@
 # Verifies the HTTP API with real clients against the real binary:
 #   - SPARQLWrapper and rdflib's SPARQLStore (pip), and Comunica (npm), over the SPARQL 1.1
 #     protocol (Comunica 4.5, the last line that runs on Node.js 20);
+#   - the openlineage-python client (pip) posting events to /api/v1/lineage, as to Marquez;
 #   - schemathesis (pip) against /openapi.json: no response may be a 5xx.
 # usage: tests/clients/run.sh PATH/TO/govgraph
 # Tools are installed outside the repository, under $GOVGRAPH_TOOLS (default ~/.cache/govgraph).
@@ -12,10 +13,10 @@ tools="${GOVGRAPH_TOOLS:-$HOME/.cache/govgraph}"
 venv="$tools/clients-venv"
 log() { printf '==> %s\n' "$*"; }
 
-if [ ! -x "$venv/bin/st" ] || ! "$venv/bin/python" -c 'import SPARQLWrapper, rdflib' 2>/dev/null; then
-  log "installing SPARQLWrapper, rdflib and schemathesis into $venv"
+if [ ! -x "$venv/bin/st" ] || ! "$venv/bin/python" -c 'import SPARQLWrapper, rdflib, openlineage.client' 2>/dev/null; then
+  log "installing SPARQLWrapper, rdflib, openlineage-python and schemathesis into $venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q 'SPARQLWrapper==2.0.0' 'rdflib==7.*' 'schemathesis==4.*'
+  "$venv/bin/pip" install -q 'SPARQLWrapper==2.0.0' 'rdflib==7.*' 'openlineage-python==1.*' 'schemathesis==4.*'
 fi
 comunica="$tools/comunica/node_modules/.bin/comunica-sparql"
 if [ ! -x "$comunica" ]; then
@@ -27,7 +28,7 @@ fi
 work="$(mktemp -d)"
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 "$bin" --data "$work/data" demo --no-serve >/dev/null
-export GOVGRAPH_API_KEYS="sam:steward-key-0123456:steward;ana:analyst-key-01234567:analyst;root:root-key-0123456789:admin"
+export GOVGRAPH_API_KEYS="sam:steward-key-0123456:steward;ana:analyst-key-01234567:analyst;root:root-key-0123456789:admin;etl:engineer-key-0123456:engineer"
 "$bin" --data "$work/data" serve --addr 127.0.0.1:0 >"$work/out" 2>"$work/err" &
 pid=$!
 for _ in $(seq 1 600); do
@@ -51,6 +52,9 @@ out="$("$comunica" "sparql@${addr/http:\/\//http://ana:analyst-key-01234567@}/sp
   'ASK { ?t a <https://govgraph.dev/ns#GlossaryTerm> }')"
 [ "$out" = "true" ] || printf '%s' "$out" | grep -q true || { echo "Comunica ASK: $out" >&2; exit 1; }
 echo "ok   Comunica ASK"
+
+log "openlineage-python"
+"$venv/bin/python" "$here/openlineage_client.py" "$addr" engineer-key-0123456 analyst-key-01234567
 
 log "schemathesis against $addr/openapi.json (no 5xx allowed)"
 # schemathesis keeps a cache in the current directory; keep it out of the clone.
