@@ -64,7 +64,7 @@ namespace!(
     /// DCAT 3.
     dcat, "http://www.w3.org/ns/dcat#", {
     CATALOG = "Catalog", DATASET = "Dataset", DISTRIBUTION = "Distribution", DATA_SERVICE = "DataService",
-    THEME = "theme", DISTRIBUTION_PROP = "distribution", KEYWORD = "keyword",
+    THEME = "theme", DISTRIBUTION_PROP = "distribution", KEYWORD = "keyword", LANDING_PAGE = "landingPage",
 });
 namespace!(
     /// Dublin Core terms.

@@ -43,7 +43,7 @@ use govgraph_graph::model::{
     Agent, AgentKind, AssetRef, Classification, Column, Constraint, Dataset, DatasetKind, Domain,
     Entity, LineageEdge, Policy, PolicyRule, PolicyScope, QualityRule, RuleKind, System, Tag,
 };
-use govgraph_graph::vocab::{dct, gg, odrl, prov, rdf, xsd};
+use govgraph_graph::vocab::{dcat, dct, gg, odrl, prov, rdf, xsd};
 use govgraph_lineage::{Dialect, Schema, StatementLineage};
 use oxigraph::model::{Literal, NamedNode, Term, Triple};
 use serde::Deserialize;
@@ -174,6 +174,13 @@ fn parse_json<T: DeserializeOwned>(location: &str, bytes: &[u8]) -> Result<T> {
         field,
         message,
     };
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') {
+        return Err(invalid(
+            "(top level)".to_owned(),
+            "expected a JSON object".to_owned(),
+        ));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -325,6 +332,10 @@ struct Node {
     columns: Ordered<ColumnInfo>,
     #[serde(default, deserialize_with = "nullable")]
     meta: Map<String, Value>,
+    /// A source table's source-level meta, which its own `meta` overrides (dbt before 1.9
+    /// does not copy it into `meta`).
+    #[serde(default, deserialize_with = "nullable")]
+    source_meta: Map<String, Value>,
     #[serde(default)]
     tags: Strings,
     #[serde(default, deserialize_with = "nullable")]
@@ -432,6 +443,10 @@ struct Exposure {
     name: String,
     label: Option<String>,
     description: Option<String>,
+    /// `dashboard`, `notebook`, `analysis`, `ml` or `application`.
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    url: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     owner: Owner,
     #[serde(default, deserialize_with = "nullable")]
@@ -620,6 +635,8 @@ struct Relation<'m> {
     /// Whether the lineage schema already has the relation's columns.
     in_schema: bool,
     row_count: Option<u64>,
+    /// The warehouse's comment on the relation, from the catalog.
+    comment: Option<String>,
     governance: Governance,
 }
 
@@ -1048,7 +1065,7 @@ impl<'m> Builder<'m> {
             };
             let governance = self.governance(
                 &node.unique_id,
-                &node.meta,
+                &merged_meta(&node.source_meta, &node.meta),
                 &node.config.meta,
                 &[&node.tags, &node.config.tags],
             );
@@ -1069,6 +1086,7 @@ impl<'m> Builder<'m> {
                 column_index: HashMap::new(),
                 in_schema: false,
                 row_count: table.and_then(row_count),
+                comment: table.and_then(|t| non_empty(t.metadata.comment.as_deref())),
                 governance,
             };
             self.columns(&mut relation, table);
@@ -1366,7 +1384,7 @@ impl<'m> Builder<'m> {
         }
     }
 
-    fn exposures(&mut self, manifest: &Manifest) {
+    fn exposures(&mut self, manifest: &'m Manifest) {
         for exposure in manifest.exposures.values() {
             let mut g = self.governance(
                 &exposure.unique_id,
@@ -1382,6 +1400,26 @@ impl<'m> Builder<'m> {
             d.description = non_empty(exposure.description.as_deref());
             d.derived_from = self.upstream(&exposure.depends_on.nodes);
             apply_governance(&mut d, &g);
+            let iri = self.scheme.dataset(&d.key);
+            if let Some(kind) = non_empty(exposure.kind.as_deref()) {
+                // The exposure's type (dashboard, notebook, ml, ...) as a keyword.
+                self.out.push(Triple::new(
+                    iri.clone(),
+                    dcat::KEYWORD.into_owned(),
+                    Literal::new_simple_literal(kind),
+                ));
+            }
+            match non_empty(exposure.url.as_deref()).map(NamedNode::new) {
+                Some(Ok(url)) => {
+                    self.out
+                        .push(Triple::new(iri, dcat::LANDING_PAGE.into_owned(), url))
+                }
+                Some(Err(_)) => self.warn(format!(
+                    "{}: url is not an absolute IRI; not recorded",
+                    exposure.unique_id
+                )),
+                None => {}
+            }
             self.datasets_extra.push(d);
             self.extract.count("exposures", 1);
         }
@@ -1858,7 +1896,7 @@ impl<'m> Builder<'m> {
             _ => node.name.clone(),
         };
         let mut d = Dataset::new(r.key.clone(), kind, title);
-        d.description = non_empty(node.description.as_deref());
+        d.description = non_empty(node.description.as_deref()).or_else(|| r.comment.clone());
         d.row_count = r.row_count;
         d.definition_sql = match r.resource {
             Resource::Model | Resource::Snapshot => {
@@ -1883,7 +1921,7 @@ impl<'m> Builder<'m> {
             let group = node.group.as_deref().or(node.config.group.as_deref());
             d.domain = group
                 .filter(|g| !g.trim().is_empty())
-                .map(|g| slug(g))
+                .map(slug)
                 .filter(|k| self.domains.contains_key(k));
         }
         d

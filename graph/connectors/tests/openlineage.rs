@@ -8,62 +8,14 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+mod common;
+
+use common::{check, table, text};
 use govgraph_connectors::openlineage::apply_event;
-use govgraph_graph::oxigraph::model::Term;
 use govgraph_graph::{GraphStore, Scope, StoreConfig};
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/openlineage")
-}
-
-fn bless() -> bool {
-    std::env::var_os("GOVGRAPH_BLESS").is_some()
-}
-
-fn check(path: &Path, actual: &str) {
-    if bless() {
-        std::fs::write(path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(path)
-        .unwrap_or_else(|_| panic!("{} is missing; run with GOVGRAPH_BLESS=1", path.display()));
-    assert_eq!(
-        expected,
-        actual,
-        "{} differs; run with GOVGRAPH_BLESS=1 to accept",
-        path.display()
-    );
-}
-
-fn text(t: Option<&Term>) -> String {
-    match t {
-        Some(Term::NamedNode(n)) => n
-            .as_str()
-            .trim_start_matches("https://id.govgraph.dev/")
-            .to_owned(),
-        Some(Term::Literal(l)) => l.value().to_owned(),
-        Some(other) => other.to_string(),
-        None => "-".to_owned(),
-    }
-}
-
-/// Rows of a SELECT, one line each, sorted.
-fn table(store: &GraphStore, title: &str, sparql: &str, out: &mut String) {
-    let rows = store.select(sparql).unwrap();
-    let mut lines: Vec<String> = rows
-        .iter()
-        .map(|r| {
-            r.iter()
-                .map(|(_, v)| text(Some(v)))
-                .collect::<Vec<_>>()
-                .join(" | ")
-        })
-        .collect();
-    lines.sort();
-    writeln!(out, "## {title}").unwrap();
-    for l in lines {
-        writeln!(out, "{l}").unwrap();
-    }
 }
 
 fn summary(store: &GraphStore) -> String {
