@@ -10,18 +10,155 @@
 //! Data is validated with its `rdfs:subClassOf` super-types materialised (see `loader`), so
 //! `sh:targetClass` matches instances of subclasses, as SHACL requires.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 
 use oxigraph::io::{RdfFormat, RdfParser};
 use oxigraph::model::{
-    Graph, NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, Term, TermRef, Triple,
+    Graph, GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, Quad,
+    Term, TermRef, Triple,
 };
 use oxigraph::sparql::QuerySolution;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::vocab::{self, rdf, sh};
+
+/// What validation reads: pattern lookups and SELECT queries over the data, with the
+/// default graph as the union of all graphs.
+pub trait ShapeData {
+    /// Runs one SPARQL SELECT query and returns its solutions.
+    fn select(&self, sparql: &str) -> Result<Vec<QuerySolution>>;
+    /// The quads matching a pattern; `graph` `None` means every graph.
+    fn quads(
+        &self,
+        subject: Option<NamedOrBlankNodeRef<'_>>,
+        predicate: Option<NamedNodeRef<'_>>,
+        object: Option<TermRef<'_>>,
+        graph: Option<GraphNameRef<'_>>,
+    ) -> Result<Vec<Quad>>;
+}
+
+/// The focus nodes of a shape's targets, in `scope` when given, in first-seen order.
+fn focus_nodes(
+    data: &dyn ShapeData,
+    targets: &[Target],
+    scope: Option<&[NamedNode]>,
+) -> Result<Vec<Term>> {
+    let graphs: Vec<Option<GraphNameRef<'_>>> = match scope {
+        Some(graphs) => graphs
+            .iter()
+            .map(|g| Some(GraphNameRef::NamedNode(g.as_ref())))
+            .collect(),
+        None => vec![None],
+    };
+    let mut seen: HashSet<Term> = HashSet::new();
+    let mut out = Vec::new();
+    let mut push = |t: Term| {
+        if seen.insert(t.clone()) {
+            out.push(t);
+        }
+    };
+    for target in targets {
+        match target {
+            Target::Node(n) => push(n.clone()),
+            Target::Class(c) => {
+                for g in &graphs {
+                    for q in data.quads(None, Some(rdf::TYPE), Some(c.as_ref().into()), *g)? {
+                        push(q.subject.into());
+                    }
+                }
+            }
+            Target::SubjectsOf(p) => {
+                for g in &graphs {
+                    for q in data.quads(None, Some(p.as_ref()), None, *g)? {
+                        push(q.subject.into());
+                    }
+                }
+            }
+            Target::ObjectsOf(p) => {
+                for g in &graphs {
+                    for q in data.quads(None, Some(p.as_ref()), None, *g)? {
+                        push(q.object);
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The distinct values of `path` from `focus`, over every graph.
+fn path_values(data: &dyn ShapeData, focus: &Term, path: &Path) -> Result<Vec<Term>> {
+    let mut seen: HashSet<Term> = HashSet::new();
+    let quads = match (path, focus) {
+        (Path::Predicate(p), Term::NamedNode(n)) => {
+            data.quads(Some(n.as_ref().into()), Some(p.as_ref()), None, None)?
+        }
+        (Path::Predicate(p), Term::BlankNode(b)) => {
+            data.quads(Some(b.as_ref().into()), Some(p.as_ref()), None, None)?
+        }
+        (Path::Predicate(_), Term::Literal(_)) => Vec::new(),
+        (Path::Inverse(p), focus) => {
+            data.quads(None, Some(p.as_ref()), Some(focus.as_ref()), None)?
+        }
+    };
+    Ok(quads
+        .into_iter()
+        .map(|q| match path {
+            Path::Predicate(_) => q.object,
+            Path::Inverse(_) => q.subject.into(),
+        })
+        .filter(|t| seen.insert(t.clone()))
+        .collect())
+}
+
+/// The distinct objects of every predicate of `focus`, over every graph.
+fn outgoing_values(data: &dyn ShapeData, focus: &Term) -> Result<HashMap<NamedNode, Vec<Term>>> {
+    let subject: NamedOrBlankNodeRef<'_> = match focus {
+        Term::NamedNode(n) => n.as_ref().into(),
+        Term::BlankNode(b) => b.as_ref().into(),
+        Term::Literal(_) => return Ok(HashMap::new()),
+    };
+    let mut out: HashMap<NamedNode, Vec<Term>> = HashMap::new();
+    let mut seen: HashSet<(NamedNode, Term)> = HashSet::new();
+    for q in data.quads(Some(subject), None, None, None)? {
+        if seen.insert((q.predicate.clone(), q.object.clone())) {
+            out.entry(q.predicate).or_default().push(q.object);
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `value` is typed `class` in some graph.
+fn has_type(data: &dyn ShapeData, value: &Term, class: &NamedNode) -> Result<bool> {
+    let subject: NamedOrBlankNodeRef<'_> = match value {
+        Term::NamedNode(n) => n.as_ref().into(),
+        Term::BlankNode(b) => b.as_ref().into(),
+        Term::Literal(_) => return Ok(false),
+    };
+    Ok(!data
+        .quads(
+            Some(subject),
+            Some(rdf::TYPE),
+            Some(class.as_ref().into()),
+            None,
+        )?
+        .is_empty())
+}
+
+/// `sh:pattern` with its `sh:flags` (`i`, `s`, `m`, `x`), as XPath regular expressions are
+/// read by SPARQL's `regex`. An invalid pattern matches nothing, as in SPARQL.
+fn compile_pattern(pattern: &str, flags: Option<&str>) -> Option<regex::Regex> {
+    let flags = flags.unwrap_or("");
+    regex::RegexBuilder::new(pattern)
+        .case_insensitive(flags.contains('i'))
+        .dot_matches_new_line(flags.contains('s'))
+        .multi_line(flags.contains('m'))
+        .ignore_whitespace(flags.contains('x'))
+        .build()
+        .ok()
+}
 
 /// How serious a validation result is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -176,12 +313,6 @@ enum Path {
 }
 
 impl Path {
-    fn pattern(&self) -> String {
-        match self {
-            Self::Predicate(p) => format!("?this {p} ?value ."),
-            Self::Inverse(p) => format!("?value {p} ?this ."),
-        }
-    }
     fn display(&self) -> String {
         match self {
             Self::Predicate(p) => p.to_string(),
@@ -201,14 +332,19 @@ enum NodeKind {
 }
 
 impl NodeKind {
-    fn filter(&self) -> &'static str {
+    fn accepts(&self, t: &Term) -> bool {
+        let (iri, blank, literal) = (
+            matches!(t, Term::NamedNode(_)),
+            matches!(t, Term::BlankNode(_)),
+            matches!(t, Term::Literal(_)),
+        );
         match self {
-            Self::Iri => "isIRI(?value)",
-            Self::Literal => "isLiteral(?value)",
-            Self::BlankNode => "isBlank(?value)",
-            Self::BlankNodeOrIri => "(isBlank(?value) || isIRI(?value))",
-            Self::IriOrLiteral => "(isIRI(?value) || isLiteral(?value))",
-            Self::BlankNodeOrLiteral => "(isBlank(?value) || isLiteral(?value))",
+            Self::Iri => iri,
+            Self::Literal => literal,
+            Self::BlankNode => blank,
+            Self::BlankNodeOrIri => blank || iri,
+            Self::IriOrLiteral => iri || literal,
+            Self::BlankNodeOrLiteral => blank || literal,
         }
     }
 }
@@ -469,66 +605,195 @@ impl Shapes {
             .collect()
     }
 
-    /// Validates the data that `select` queries (over the union of all graphs).
+    /// Validates the data `data` reads (over the union of all graphs).
     ///
     /// With `scope`, only focus nodes typed (or otherwise targeted) inside those graphs are
-    /// checked: a load checks what it wrote. `select` runs one SPARQL SELECT query and
-    /// returns its solutions.
+    /// checked: a load checks what it wrote. Property shapes are checked by pattern lookups,
+    /// one per focus node and path; SPARQL constraints run as queries.
     pub fn validate(
         &self,
-        select: &dyn Fn(&str) -> Result<Vec<QuerySolution>>,
+        data: &dyn ShapeData,
         scope: Option<&[NamedNode]>,
     ) -> Result<ValidationReport> {
         let mut results = Vec::new();
+        let mut members: HashMap<(Term, NamedNode), bool> = HashMap::new();
         for shape in &self.shapes {
             if shape.targets.is_empty() {
                 continue;
             }
             let targets = target_query(&shape.targets, scope);
-            for ps in &shape.properties {
-                let Some(path) = &ps.path else { continue };
-                let severity = ps.severity.unwrap_or(Severity::Violation);
-                for (component, query, default_message) in property_checks(&targets, ps, path) {
-                    for row in select(&query)? {
-                        let Some(focus) = row.get("this").cloned() else {
-                            continue;
-                        };
-                        let value = row.get("value").map(ToString::to_string);
-                        let count = row.get("count").map(|t| match t {
-                            Term::Literal(l) => l.value().to_owned(),
-                            other => other.to_string(),
-                        });
-                        let template = ps
-                            .message
-                            .clone()
-                            .unwrap_or_else(|| default_message.clone());
+            let focus_nodes = focus_nodes(data, &shape.targets, scope)?;
+            let shown_paths: Vec<String> = shape
+                .properties
+                .iter()
+                .map(|ps| ps.path.as_ref().map(Path::display).unwrap_or_default())
+                .collect();
+            let patterns: Vec<Option<regex::Regex>> = shape
+                .properties
+                .iter()
+                .map(|ps| match &ps.pattern {
+                    Some((re, flags)) => compile_pattern(re, flags.as_deref()),
+                    None => None,
+                })
+                .collect();
+            for focus in &focus_nodes {
+                // One lookup for every outgoing value of the focus node, grouped by predicate.
+                let outgoing = outgoing_values(data, focus)?;
+                for ((ps, pattern), shown) in
+                    shape.properties.iter().zip(&patterns).zip(&shown_paths)
+                {
+                    let Some(path) = &ps.path else { continue };
+                    let severity = ps.severity.unwrap_or(Severity::Violation);
+                    let inverse;
+                    let values: &[Term] = match path {
+                        Path::Predicate(p) => outgoing.get(p).map_or(&[], Vec::as_slice),
+                        Path::Inverse(_) => {
+                            inverse = path_values(data, focus, path)?;
+                            &inverse
+                        }
+                    };
+                    let mut report = |component: &str,
+                                      default_message: String,
+                                      value: Option<&Term>,
+                                      count: Option<usize>| {
+                        let value = value.map(ToString::to_string);
+                        let count = count.map(|c| c.to_string());
+                        let template = ps.message.clone().unwrap_or(default_message);
                         results.push(ValidationResult {
                             message: interpolate(
                                 &template,
-                                &focus,
+                                focus,
                                 value.as_deref(),
                                 count.as_deref(),
                             ),
                             focus_node: focus.to_string(),
-                            path: Some(path.display()),
+                            path: Some(shown.clone()),
                             value,
                             severity,
                             source_shape: ps.id.clone(),
                             constraint: component.to_owned(),
                         });
+                    };
+                    if let Some(n) = ps.min_count.filter(|n| *n > 0)
+                        && (values.len() as u64) < n
+                    {
+                        report(
+                            "sh:MinCountConstraintComponent",
+                            format!("expected at least {n} value(s) of {shown}, found {{?count}}"),
+                            None,
+                            Some(values.len()),
+                        );
+                    }
+                    if let Some(n) = ps.max_count
+                        && (values.len() as u64) > n
+                    {
+                        report(
+                            "sh:MaxCountConstraintComponent",
+                            format!("expected at most {n} value(s) of {shown}, found {{?count}}"),
+                            None,
+                            Some(values.len()),
+                        );
+                    }
+                    for value in values {
+                        if let Some(dt) = &ps.datatype {
+                            let ok =
+                                matches!(value, Term::Literal(l) if l.datatype() == dt.as_ref());
+                            if !ok {
+                                report(
+                                    "sh:DatatypeConstraintComponent",
+                                    format!("value {{?value}} of {shown} is not a {dt}"),
+                                    Some(value),
+                                    None,
+                                );
+                            }
+                        }
+                        if let Some(class) = &ps.class {
+                            let key = (value.clone(), class.clone());
+                            let is_member = match members.get(&key) {
+                                Some(m) => *m,
+                                None => {
+                                    let m = has_type(data, value, class)?;
+                                    members.insert(key, m);
+                                    m
+                                }
+                            };
+                            if !is_member {
+                                report(
+                                    "sh:ClassConstraintComponent",
+                                    format!(
+                                        "value {{?value}} of {shown} is not an instance of {class}"
+                                    ),
+                                    Some(value),
+                                    None,
+                                );
+                            }
+                        }
+                        if let Some(kind) = &ps.node_kind
+                            && !kind.accepts(value)
+                        {
+                            report(
+                                "sh:NodeKindConstraintComponent",
+                                format!("value {{?value}} of {shown} has the wrong node kind"),
+                                Some(value),
+                                None,
+                            );
+                        }
+                        if let Some(list) = &ps.in_values
+                            && !list.contains(value)
+                        {
+                            let shown_list: Vec<String> =
+                                list.iter().map(ToString::to_string).collect();
+                            report(
+                                "sh:InConstraintComponent",
+                                format!(
+                                    "value {{?value}} of {shown} is not one of {}",
+                                    shown_list.join(", ")
+                                ),
+                                Some(value),
+                                None,
+                            );
+                        }
+                        if let (Some((source, _)), Some(re)) = (&ps.pattern, &pattern) {
+                            let ok = match value {
+                                Term::BlankNode(_) => false,
+                                Term::NamedNode(n) => re.is_match(n.as_str()),
+                                Term::Literal(l) => re.is_match(l.value()),
+                            };
+                            if !ok {
+                                report(
+                                    "sh:PatternConstraintComponent",
+                                    format!("value {{?value}} of {shown} does not match {source}"),
+                                    Some(value),
+                                    None,
+                                );
+                            }
+                        }
                     }
                 }
             }
             if !shape.sparql.is_empty() {
-                let target_set: HashSet<Term> =
-                    select(&format!("SELECT DISTINCT ?this WHERE {{ {targets} }}"))?
-                        .into_iter()
-                        .filter_map(|row| row.get("this").cloned())
-                        .collect();
+                let target_set: HashSet<Term> = data
+                    .select(&format!("SELECT DISTINCT ?this WHERE {{ {targets} }}"))?
+                    .into_iter()
+                    .filter_map(|row| row.get("this").cloned())
+                    .collect();
                 for c in &shape.sparql {
-                    let query =
-                        format!("{}{}", self.prologue(), c.select.replace("$this", "?this"));
-                    for row in select(&query)? {
+                    let select = c.select.replace("$this", "?this");
+                    // Start the query from the shape's targets (in scope), so that a load
+                    // pays for what it wrote, not for the whole store.
+                    let select = match select.find("WHERE").or_else(|| select.find("where")) {
+                        Some(at) if select[at + 5..].trim_start().starts_with('{') => {
+                            let brace = at + 5 + select[at + 5..].find('{').unwrap_or(0);
+                            format!(
+                                "{}{{ {targets} }} {}",
+                                &select[..=brace],
+                                &select[brace + 1..]
+                            )
+                        }
+                        _ => select,
+                    };
+                    let query = format!("{}{select}", self.prologue());
+                    for row in data.select(&query)? {
                         let Some(focus) = row.get("this").cloned() else {
                             continue;
                         };
@@ -593,105 +858,6 @@ fn target_query(targets: &[Target], scope: Option<&[NamedNode]>) -> String {
         })
         .collect();
     parts.join(" UNION ")
-}
-
-fn sparql_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-fn property_checks(
-    targets: &str,
-    ps: &PropertyShape,
-    path: &Path,
-) -> Vec<(&'static str, String, String)> {
-    let focus = format!("{{ SELECT DISTINCT ?this WHERE {{ {targets} }} }}");
-    let pattern = path.pattern();
-    let shown = path.display();
-    let mut checks = Vec::new();
-    if let Some(n) = ps.min_count.filter(|n| *n > 0) {
-        checks.push((
-            "sh:MinCountConstraintComponent",
-            format!(
-                "SELECT ?this (COUNT(DISTINCT ?value) AS ?count) WHERE {{ {focus} OPTIONAL {{ {pattern} }} }} \
-                 GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {n})"
-            ),
-            format!("expected at least {n} value(s) of {shown}, found {{?count}}"),
-        ));
-    }
-    if let Some(n) = ps.max_count {
-        checks.push((
-            "sh:MaxCountConstraintComponent",
-            format!(
-                "SELECT ?this (COUNT(DISTINCT ?value) AS ?count) WHERE {{ {focus} {pattern} }} \
-                 GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {n})"
-            ),
-            format!("expected at most {n} value(s) of {shown}, found {{?count}}"),
-        ));
-    }
-    let per_value = |filter: String| {
-        format!("SELECT DISTINCT ?this ?value WHERE {{ {focus} {pattern} FILTER({filter}) }}")
-    };
-    if let Some(dt) = &ps.datatype {
-        checks.push((
-            "sh:DatatypeConstraintComponent",
-            per_value(format!("!isLiteral(?value) || datatype(?value) != {dt}")),
-            format!("value {{?value}} of {shown} is not a {dt}"),
-        ));
-    }
-    if let Some(class) = &ps.class {
-        checks.push((
-            "sh:ClassConstraintComponent",
-            format!(
-                "SELECT DISTINCT ?this ?value WHERE {{ {focus} {pattern} FILTER NOT EXISTS {{ ?value a {class} }} }}"
-            ),
-            format!("value {{?value}} of {shown} is not an instance of {class}"),
-        ));
-    }
-    if let Some(kind) = &ps.node_kind {
-        checks.push((
-            "sh:NodeKindConstraintComponent",
-            per_value(format!("!{}", kind.filter())),
-            format!("value {{?value}} of {shown} has the wrong node kind"),
-        ));
-    }
-    if let Some(values) = &ps.in_values {
-        let list: Vec<String> = values.iter().map(ToString::to_string).collect();
-        checks.push((
-            "sh:InConstraintComponent",
-            per_value(format!("?value NOT IN ({})", list.join(", "))),
-            format!(
-                "value {{?value}} of {shown} is not one of {}",
-                list.join(", ")
-            ),
-        ));
-    }
-    if let Some((pattern_re, flags)) = &ps.pattern {
-        let flags = flags
-            .as_deref()
-            .map(|f| format!(", {}", sparql_string(f)))
-            .unwrap_or_default();
-        checks.push((
-            "sh:PatternConstraintComponent",
-            per_value(format!(
-                "isBlank(?value) || !regex(str(?value), {}{flags})",
-                sparql_string(pattern_re)
-            )),
-            format!("value {{?value}} of {shown} does not match {pattern_re}"),
-        ));
-    }
-    checks
 }
 
 fn interpolate(template: &str, focus: &Term, value: Option<&str>, count: Option<&str>) -> String {

@@ -546,7 +546,7 @@ impl GraphStore {
             progress.phase("validating against the SHACL shapes", None);
             let report = self
                 .shapes
-                .validate(&|q| select_in_transaction(&tx, q), Some(&touched))?;
+                .validate(&TransactionData(&tx), Some(&touched))?;
             progress.finish();
             report
         } else {
@@ -845,7 +845,7 @@ impl GraphStore {
 
     /// Validates the whole store against the shapes.
     pub fn validate(&self) -> Result<ValidationReport> {
-        self.shapes.validate(&|q| self.select(q), None)
+        self.shapes.validate(&StoreData(self), None)
     }
 
     /// Writes the store (or one graph) in `format`. Dataset formats (N-Quads, TriG) keep the
@@ -941,6 +941,49 @@ pub fn collect_solutions(
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| deadline.map_error(e)),
         _ => Err(Error::invalid("query", "expected a SELECT query")),
+    }
+}
+
+/// What validation reads inside a load's transaction.
+struct TransactionData<'a, 'b>(&'a Transaction<'b>);
+
+impl crate::shacl::ShapeData for TransactionData<'_, '_> {
+    fn select(&self, sparql: &str) -> Result<Vec<QuerySolution>> {
+        select_in_transaction(self.0, sparql)
+    }
+    fn quads(
+        &self,
+        subject: Option<NamedOrBlankNodeRef<'_>>,
+        predicate: Option<NamedNodeRef<'_>>,
+        object: Option<TermRef<'_>>,
+        graph: Option<GraphNameRef<'_>>,
+    ) -> Result<Vec<Quad>> {
+        self.0
+            .quads_for_pattern(subject, predicate, object, graph)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(Error::from)
+    }
+}
+
+/// What validation reads from the committed store.
+struct StoreData<'a>(&'a GraphStore);
+
+impl crate::shacl::ShapeData for StoreData<'_> {
+    fn select(&self, sparql: &str) -> Result<Vec<QuerySolution>> {
+        self.0.select(sparql)
+    }
+    fn quads(
+        &self,
+        subject: Option<NamedOrBlankNodeRef<'_>>,
+        predicate: Option<NamedNodeRef<'_>>,
+        object: Option<TermRef<'_>>,
+        graph: Option<GraphNameRef<'_>>,
+    ) -> Result<Vec<Quad>> {
+        self.0
+            .store
+            .quads_for_pattern(subject, predicate, object, graph)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(Error::from)
     }
 }
 
