@@ -16,10 +16,26 @@ use std::path::Path;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use govgraph_connectors::dbt::{DbtArtifacts, DbtOptions, ingest_dbt, read_dbt_artifacts};
-use govgraph_graph::{GraphStore, NoProgress, StoreConfig};
+use govgraph_graph::{GraphStore, NoProgress, Progress, StoreConfig};
 use serde_json::{Map, Value, json};
 
 const SOURCES: usize = 100;
+
+/// Prints how long each phase of one ingestion takes.
+#[derive(Default)]
+struct PhaseTimes(std::sync::Mutex<Option<(String, std::time::Instant)>>);
+
+impl Progress for PhaseTimes {
+    fn phase(&self, name: &str, _total: Option<u64>) {
+        self.finish();
+        *self.0.lock().unwrap() = Some((name.to_owned(), std::time::Instant::now()));
+    }
+    fn finish(&self) {
+        if let Some((name, at)) = self.0.lock().unwrap().take() {
+            eprintln!("  {name}: {:.2} s", at.elapsed().as_secs_f64());
+        }
+    }
+}
 const SOURCE_COLUMNS: usize = 12;
 
 fn columns(value: &Value) -> Map<String, Value> {
@@ -48,16 +64,7 @@ fn write_project(dir: &Path, models: usize) {
     let mut relations: Vec<(String, String, Vec<String>)> = Vec::new();
     for s in 0..SOURCES {
         let id = format!("source.bench.raw.src_{s}");
-        let cols: Vec<String> = (0..SOURCE_COLUMNS)
-            .map(|c| match c {
-                0 => "id".to_owned(),
-                1 => "customer_id".to_owned(),
-                2 => "amount".to_owned(),
-                3 => "created_at".to_owned(),
-                4 => "status".to_owned(),
-                c => format!("attr_{s}_{c}"),
-            })
-            .collect();
+        let cols = source_columns();
         sources.insert(
             id.clone(),
             json!({"unique_id": id, "resource_type": "source", "name": format!("src_{s}"),
@@ -80,34 +87,41 @@ fn write_project(dir: &Path, models: usize) {
             .collect();
         let name = format!("model_{m}");
         let id = format!("model.bench.{name}");
-        let mut select = Vec::new();
-        let mut cols = Vec::new();
-        let (_, first, first_cols) = &relations[inputs[0]];
-        select.push("t0.id".to_owned());
-        cols.push("id".to_owned());
-        select.push("t0.customer_id".to_owned());
-        cols.push("customer_id".to_owned());
-        let mut from = format!("{first} as t0");
+        let mut from = format!("{} as t0", relations[inputs[0]].1);
         for (k, &i) in inputs.iter().enumerate().skip(1) {
-            let (_, rel, _) = &relations[i];
-            write!(from, " left join {rel} as t{k} on t{k}.id = t0.id").unwrap();
+            write!(
+                from,
+                " left join {} as t{k} on t{k}.id = t0.id",
+                relations[i].1
+            )
+            .unwrap();
         }
-        for (k, &i) in inputs.iter().enumerate() {
-            let (_, _, rc) = &relations[i];
-            for c in rc.iter().skip(2).take(4) {
-                let alias = format!("{c}_{k}_{m}");
-                let expr = match (m + k) % 4 {
-                    0 => format!("t{k}.{c}"),
-                    1 => format!("cast(t{k}.{c} as varchar)"),
-                    2 => format!("case when t{k}.{c} is null then 'none' else 'some' end"),
-                    _ => format!("coalesce(t{k}.{c}, t0.{})", first_cols[2]),
-                };
-                select.push(format!("{expr} as {alias}"));
-                cols.push(alias);
-            }
+        // Every relation has the same column names, so models stack without growing.
+        let amount = (0..n_inputs)
+            .map(|k| format!("coalesce(t{k}.amount, 0)"))
+            .collect::<Vec<_>>()
+            .join(" + ");
+        let mut select = vec![
+            "t0.id".to_owned(),
+            "t0.customer_id".to_owned(),
+            format!("{amount} as amount"),
+            "cast(t0.created_at as date) as created_at".to_owned(),
+            "upper(t0.status) as status".to_owned(),
+        ];
+        for j in 0..SOURCE_COLUMNS - 5 {
+            let k = j % n_inputs;
+            let c = format!("t{k}.attr_{}", (j + m) % (SOURCE_COLUMNS - 5));
+            select.push(match (m + j) % 4 {
+                0 => format!("{c} as attr_{j}"),
+                1 => format!("cast({c} as varchar) as attr_{j}"),
+                2 => format!("case when {c} is null then 'none' else {c} end as attr_{j}"),
+                _ => format!("concat(t0.status, '-', {c}) as attr_{j}"),
+            });
         }
         select.push("count(*) over (partition by t0.customer_id) as customer_rows".to_owned());
-        cols.push("customer_rows".to_owned());
+        let cols = source_columns();
+        let mut all_cols = cols.clone();
+        all_cols.push("customer_rows".to_owned());
         let sql = format!(
             "with base as (select {} from {from} where t0.status <> 'deleted') select * from base",
             select.join(", ")
@@ -118,13 +132,13 @@ fn write_project(dir: &Path, models: usize) {
             json!({"unique_id": id, "resource_type": "model", "name": name, "package_name": "bench",
                    "database": "wh", "schema": "analytics", "alias": name,
                    "relation_name": format!("\"wh\".\"analytics\".\"{name}\""),
-                   "description": format!("Model {m}."), "columns": columns(&json!(cols)),
+                   "description": format!("Model {m}."), "columns": columns(&json!(all_cols)),
                    "meta": {}, "tags": ["bench"],
                    "config": {"materialized": if m % 5 == 0 { "view" } else { "table" },
                               "meta": {"owner": format!("team{}@example.com", m % 20), "domain": format!("domain_{}", m % 8)}},
                    "depends_on": {"nodes": depends}, "compiled_code": sql, "raw_code": "select 1"}),
         );
-        catalog.insert(id.clone(), catalog_entry(&cols, 10 * m as u64));
+        catalog.insert(id.clone(), catalog_entry(&all_cols, 10 * m as u64));
         // One not_null test per model, every 50th failing.
         let test_id = format!("test.bench.not_null_{name}_id");
         nodes.insert(
@@ -164,15 +178,26 @@ fn write_project(dir: &Path, models: usize) {
     .unwrap();
 }
 
+/// The columns of every source, and of every model before its window column.
+fn source_columns() -> Vec<String> {
+    let mut cols: Vec<String> = ["id", "customer_id", "amount", "created_at", "status"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    cols.extend((0..SOURCE_COLUMNS - 5).map(|j| format!("attr_{j}")));
+    cols
+}
+
 fn catalog_entry(cols: &[String], rows: u64) -> Value {
     let columns: Map<String, Value> = cols
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let ty = if c == "id" || c == "customer_id" || c == "customer_rows" {
-                "bigint"
-            } else {
-                "text"
+            let ty = match c.as_str() {
+                "id" | "customer_id" | "customer_rows" => "bigint",
+                "amount" => "numeric",
+                "created_at" => "timestamp",
+                _ => "text",
             };
             (
                 c.clone(),
@@ -189,13 +214,17 @@ fn bench(c: &mut Criterion) {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5_000);
-    let project = tempfile::tempdir().unwrap();
-    write_project(project.path(), models);
+    // `GOVGRAPH_BENCH_DBT_DIR=DIR` keeps the generated target directory there.
+    let temp = tempfile::tempdir().unwrap();
+    let project = std::env::var_os("GOVGRAPH_BENCH_DBT_DIR")
+        .map_or_else(|| temp.path().to_owned(), std::path::PathBuf::from);
+    std::fs::create_dir_all(&project).unwrap();
+    write_project(&project, models);
     let options = DbtOptions {
-        target_dir: project.path().to_owned(),
+        target_dir: project.clone(),
         ..DbtOptions::default()
     };
-    let artifacts = DbtArtifacts::read(project.path()).unwrap();
+    let artifacts = DbtArtifacts::read(&project).unwrap();
     let scheme = GraphStore::in_memory(StoreConfig::default())
         .unwrap()
         .scheme()
@@ -204,11 +233,24 @@ fn bench(c: &mut Criterion) {
     let extract = read_dbt_artifacts(&artifacts, &options, &scheme).unwrap();
     let triples: usize = extract.sources.iter().map(|s| s.triples.len()).sum();
     eprintln!(
-        "dbt_ingest: {models} models, manifest {} MiB, {triples} triples, counts {:?}, {} warnings",
+        "dbt_ingest: {models} models, manifest {} MiB, {triples} triples, counts {:?}, {} warnings {:?}",
         artifacts.manifest.len() / (1 << 20),
         extract.counts,
-        extract.warnings.len()
+        extract.warnings.len(),
+        extract.warnings.iter().take(3).collect::<Vec<_>>()
     );
+
+    {
+        let _dir = tempfile::tempdir().unwrap();
+        #[cfg(feature = "rocksdb")]
+        let store = GraphStore::open(_dir.path(), StoreConfig::default()).unwrap();
+        #[cfg(not(feature = "rocksdb"))]
+        let store = GraphStore::in_memory(StoreConfig::default()).unwrap();
+        let start = std::time::Instant::now();
+        eprintln!("one ingestion, phase by phase:");
+        ingest_dbt(&store, &options, &PhaseTimes::default()).unwrap();
+        eprintln!("  total: {:.2} s", start.elapsed().as_secs_f64());
+    }
 
     let mut group = c.benchmark_group("dbt");
     group.sample_size(10);

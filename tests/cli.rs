@@ -425,3 +425,109 @@ fn demo_loads_idempotently_and_serves_sparql() {
         .unwrap();
     assert!(terms >= 30, "{terms} glossary terms");
 }
+
+#[test]
+fn dbt_ingestion_and_classification_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    // A real dbt 1.9 target directory.
+    let target = root.join("graph/connectors/tests/dbt/targets/v12");
+    let out = ok(
+        &data,
+        &["ingest", "dbt", target.to_str().unwrap(), "--json"],
+    );
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["status"], "succeeded", "{out}");
+    assert_eq!(report["counts"]["violations"], 2, "{out}");
+    assert!(count(&data, "SELECT (COUNT(*) AS ?n) WHERE { ?d a gg:Model }") >= 7);
+
+    // Classify a file, store its labels on the catalog dataset, then review one.
+    let lake = dir.path().join("lake");
+    std::fs::create_dir(&lake).unwrap();
+    std::fs::copy(
+        root.join("seeds/data/bronze/customers.csv"),
+        lake.join("customers.csv"),
+    )
+    .unwrap();
+    ok(
+        &data,
+        &[
+            "ingest",
+            "files",
+            lake.to_str().unwrap(),
+            "--system",
+            "lake",
+        ],
+    );
+    let file = lake.join("customers.csv");
+    let out = ok(
+        &data,
+        &[
+            "classify",
+            file.to_str().unwrap(),
+            "--dataset",
+            "lake/customers",
+            "--json",
+        ],
+    );
+    let labels: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let email = labels["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "email")
+        .unwrap();
+    assert_eq!(email["category"], "email");
+    assert_eq!(email["dpv"], "https://w3id.org/dpv/pd#EmailAddress");
+    assert_eq!(email["special_category"], false);
+    let tagged = "SELECT (COUNT(*) AS ?n) WHERE { ?c csvw:name \"city\" ; gg:tag <https://id.govgraph.dev/tag/pii.city> }";
+    assert_eq!(count(&data, tagged), 1);
+    ok(
+        &data,
+        &[
+            "classify",
+            "--review",
+            "lake/customers/city",
+            "--category",
+            "city",
+            "--reject",
+            "--by",
+            "steward-1",
+        ],
+    );
+    assert_eq!(count(&data, tagged), 0);
+    ok(
+        &data,
+        &[
+            "classify",
+            file.to_str().unwrap(),
+            "--dataset",
+            "lake/customers",
+        ],
+    );
+    assert_eq!(
+        count(&data, tagged),
+        0,
+        "a rejected label stays off after a re-run"
+    );
+    // Unknown categories and datasets are refused with their names.
+    let out = govgraph(
+        &data,
+        &[
+            "classify",
+            "--review",
+            "lake/customers/city",
+            "--category",
+            "shoe_size",
+            "--confirm",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("shoe_size"));
+    let out = govgraph(
+        &data,
+        &["classify", file.to_str().unwrap(), "--dataset", "lake/nope"],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("lake/nope"));
+}

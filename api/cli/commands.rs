@@ -1438,3 +1438,171 @@ pub fn audit(ctx: &Context, args: AuditArgs) -> Result<ExitCode> {
     writeln!(out, "{} of {total} matching records", records.len())?;
     Ok(ExitCode::SUCCESS)
 }
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["target", "postgres", "review"])))]
+pub struct ClassifyArgs {
+    /// A CSV, TSV, JSON-lines or Parquet file to classify.
+    target: Option<PathBuf>,
+    /// Store the file's labels on this catalog dataset, given as SYSTEM/NAME.
+    #[arg(long, requires = "target")]
+    dataset: Option<String>,
+    /// Harvest this PostgreSQL database (as `ingest postgres` does), classify the rows it
+    /// samples, and store the labels on its tables.
+    #[arg(long)]
+    postgres: Option<String>,
+    /// With --postgres: the system the tables live in.
+    #[arg(long, requires = "postgres")]
+    system: Option<String>,
+    /// With --postgres: only schemas matching these patterns; repeatable.
+    #[arg(long = "schema", requires = "postgres")]
+    include_schemas: Vec<String>,
+    /// Rows sampled per file or table.
+    #[arg(long, default_value_t = 1000)]
+    rows: usize,
+    /// Record a steward's decision on a column's label: SYSTEM/DATASET/COLUMN.
+    #[arg(long, requires = "category")]
+    review: Option<String>,
+    /// With --review: the category decided on, such as `email`.
+    #[arg(long)]
+    category: Option<String>,
+    /// With --review: the label is right; it stays whatever later runs say.
+    #[arg(long, conflicts_with = "reject")]
+    confirm: bool,
+    /// With --review: the label is wrong; runs never apply it to the column again.
+    #[arg(long)]
+    reject: bool,
+    /// With --review: who decides (an agent key).
+    #[arg(long, default_value = "")]
+    by: String,
+    /// Print `{"dataset", "columns": [{"name", "category", "dpv", "special_category",
+    /// "confidence", "evidence"}]}` per dataset.
+    #[arg(long)]
+    json: bool,
+}
+
+fn dataset_key(s: &str) -> Result<govgraph_graph::DatasetKey> {
+    let (system, name) = s
+        .split_once('/')
+        .with_context(|| format!("{s:?}: expected SYSTEM/NAME"))?;
+    Ok(govgraph_graph::DatasetKey::new(system, name))
+}
+
+fn print_classification(
+    dataset: &str,
+    results: &[govgraph_quality::ColumnClassification],
+    json: bool,
+) -> Result<()> {
+    if json {
+        let doc = serde_json::json!({ "dataset": dataset, "columns": results });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(());
+    }
+    println!("{dataset}");
+    for r in results {
+        let why = [
+            r.evidence.name_match.as_deref(),
+            r.evidence.pattern.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("; ");
+        println!(
+            "  {:<28} {:<20} {:>4.2}  {}{}",
+            r.name,
+            r.category.id(),
+            r.confidence,
+            why,
+            if r.evidence.values_sampled > 0 {
+                format!(
+                    " ({}/{} values)",
+                    r.evidence.values_matched, r.evidence.values_sampled
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(())
+}
+
+fn print_stored(stored: &govgraph_quality::store::StoredLabels) {
+    println!(
+        "  stored in {}: {} applied, {} proposed, {} confirmed, {} rejected",
+        stored.graph, stored.applied, stored.below_threshold, stored.confirmed, stored.rejected
+    );
+}
+
+/// `govgraph classify`.
+pub fn classify(ctx: &Context, args: ClassifyArgs) -> Result<ExitCode> {
+    use govgraph_quality::store::{Decision, review, store_labels};
+    use govgraph_quality::{classify_table, sample};
+    if let Some(column) = &args.review {
+        let (dataset, name) = column
+            .rsplit_once('/')
+            .with_context(|| format!("{column:?}: expected SYSTEM/DATASET/COLUMN"))?;
+        let key = govgraph_graph::ColumnKey::new(dataset_key(dataset)?, name);
+        let category: govgraph_quality::Category = args
+            .category
+            .as_deref()
+            .unwrap_or_default()
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!(e))?;
+        let decision = match (args.confirm, args.reject) {
+            (true, false) => Decision::Confirmed,
+            (false, true) => Decision::Rejected,
+            _ => bail!("--review needs --confirm or --reject"),
+        };
+        let store = ctx.open()?;
+        review(&store, &key, category, decision, &args.by)?;
+        println!("{column}: {} {decision:?}", category.id());
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(url) = args.postgres {
+        let mut options = govgraph_connectors::postgres::PostgresOptions::new(url);
+        options.system = args.system;
+        options.include_schemas = args.include_schemas;
+        options.sample_rows = args.rows as u64;
+        let store = ctx.open()?;
+        let (report, samples) = govgraph_connectors::postgres::ingest_postgres_with_samples(
+            &store,
+            &options,
+            &Bars::default(),
+        )?;
+        if report.status != "succeeded" {
+            bail!("the harvest failed: {}", report.error.unwrap_or_default());
+        }
+        for s in &samples {
+            let results = classify_table(&sample::from_table_sample(s));
+            let stored = store_labels(&store, &s.dataset, &results, &[])?;
+            print_classification(
+                &format!("{}/{}", s.dataset.system, s.dataset.name),
+                &results,
+                args.json,
+            )?;
+            if !args.json {
+                print_stored(&stored);
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(path) = args.target else {
+        bail!("give a file, --postgres URL or --review COLUMN");
+    };
+    let columns = sample::sample_file(&path, args.rows)?;
+    let results = classify_table(&columns);
+    let name = match &args.dataset {
+        Some(d) => d.clone(),
+        None => path.display().to_string(),
+    };
+    print_classification(&name, &results, args.json)?;
+    if let Some(dataset) = &args.dataset {
+        let store = ctx.open()?;
+        let stored = store_labels(&store, &dataset_key(dataset)?, &results, &[])?;
+        if !args.json {
+            print_stored(&stored);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

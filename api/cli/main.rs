@@ -85,6 +85,13 @@ enum Command {
     Serve(commands::ServeArgs),
     /// Read the audit log: who did what, when, and whether it was allowed.
     Audit(commands::AuditArgs),
+    /// Classify columns as personal data (PII) from their names and sampled values: a file,
+    /// or the tables of a PostgreSQL database; or record a steward's decision on a label.
+    ///
+    /// Each label has a category (email, iban, date_of_birth, ...), the DPV personal-data
+    /// concept, a special-category flag, a confidence and the evidence. Stored labels become
+    /// tags on the columns; confirmed and rejected labels survive later runs.
+    Classify(commands::ClassifyArgs),
     /// Load the demo catalog into the data directory and serve it.
     Demo(commands::DemoArgs),
 }
@@ -124,6 +131,7 @@ fn main() -> ExitCode {
         Command::Search(args) => commands::search(&ctx, args),
         Command::Serve(args) => commands::serve(&ctx, args),
         Command::Audit(args) => commands::audit(&ctx, args),
+        Command::Classify(args) => commands::classify(&ctx, args),
         Command::Demo(args) => commands::demo(&ctx, args),
     };
     match result {

@@ -46,6 +46,9 @@ namespace!(
     FOCUS = "focus", RUN_STATE = "runState", JOB_PROP = "job", RUN_EVENT = "RunEvent", EVENT = "event",
     ROW_COUNT_METRIC = "RowCount", NULL_COUNT_METRIC = "NullCount", DISTINCT_COUNT_METRIC = "DistinctCount",
     CENTRAL = "Central", DOMAIN_LOCAL = "DomainLocal",
+    CLASSIFICATION_RESULT = "ClassificationResult", CLASSIFICATION_PROP = "classification",
+    CONFIDENCE = "confidence", EVIDENCE = "evidence", LABEL_REVIEW = "LabelReview", REVIEW_OF = "reviewOf",
+    DECISION = "decision",
 });
 
 namespace!(
@@ -78,6 +81,7 @@ namespace!(
     DERIVATION = "Derivation", HAD_ACTIVITY = "hadActivity", GENERATED_AT_TIME = "generatedAtTime", AGENT = "Agent",
     ACTIVITY = "Activity", STARTED_AT_TIME = "startedAtTime", ENDED_AT_TIME = "endedAtTime", GENERATED = "generated",
     USED = "used", AT_TIME = "atTime", WAS_GENERATED_BY = "wasGeneratedBy", WAS_ASSOCIATED_WITH = "wasAssociatedWith", WAS_INFORMED_BY = "wasInformedBy",
+    WAS_ATTRIBUTED_TO = "wasAttributedTo",
 });
 namespace!(
     /// SKOS.

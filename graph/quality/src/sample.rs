@@ -1,0 +1,243 @@
+//! Samples of column values, read from CSV/TSV, JSON-lines and Parquet files, or taken from
+//! the rows a PostgreSQL harvest sampled.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use govgraph_connectors::postgres::TableSample;
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::record::Field;
+use serde_json::Value;
+
+use crate::classify::ColumnSample;
+use crate::error::{Error, Result};
+
+/// How many rows of a file are sampled by default.
+pub const DEFAULT_ROWS: usize = 1_000;
+
+/// Values that mean "no value" in text files.
+fn is_null(v: &str) -> bool {
+    matches!(
+        v.trim(),
+        "" | "NULL" | "null" | "NA" | "N/A" | "n/a" | "\\N" | "None" | "nan" | "NaN"
+    )
+}
+
+/// Reads up to `rows` rows of a data file into one sample per column. The format comes from
+/// the extension: `.csv`, `.tsv`/`.tab`, `.jsonl`/`.ndjson`/`.json`, `.parquet`/`.pq`.
+pub fn sample_file(path: &Path, rows: usize) -> Result<Vec<ColumnSample>> {
+    let location = path.display().to_string();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    match ext.as_str() {
+        "csv" | "txt" => sample_delimited(path, &location, None, rows),
+        "tsv" | "tab" => sample_delimited(path, &location, Some(b'\t'), rows),
+        "jsonl" | "ndjson" | "json" => sample_json_lines(path, &location, rows),
+        // The Parquet reader can panic on corrupt pages; that is an error in the file.
+        "parquet" | "pq" => std::panic::catch_unwind(|| sample_parquet(path, &location, rows))
+            .unwrap_or_else(|_| {
+                Err(Error::Invalid {
+                    location: location.clone(),
+                    field: "(file)".to_owned(),
+                    message: "corrupt Parquet data".to_owned(),
+                })
+            }),
+        _ => Err(Error::Invalid {
+            location,
+            field: "(file name)".to_owned(),
+            message: "unknown format; expected .csv, .tsv, .jsonl, .ndjson, .json or .parquet"
+                .to_owned(),
+        }),
+    }
+}
+
+fn open(path: &Path, location: &str) -> Result<File> {
+    File::open(path).map_err(|e| Error::Source {
+        location: location.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+/// The delimiter the first line uses most: comma, semicolon, tab or pipe.
+fn sniff(first_line: &str) -> u8 {
+    [b',', b';', b'\t', b'|']
+        .into_iter()
+        .max_by_key(|d| first_line.bytes().filter(|b| b == d).count())
+        .unwrap_or(b',')
+}
+
+fn sample_delimited(
+    path: &Path,
+    location: &str,
+    delimiter: Option<u8>,
+    rows: usize,
+) -> Result<Vec<ColumnSample>> {
+    let delimiter = match delimiter {
+        Some(d) => d,
+        None => {
+            let mut first = String::new();
+            BufReader::new(open(path, location)?)
+                .read_line(&mut first)
+                .map_err(|e| Error::Source {
+                    location: location.to_owned(),
+                    message: e.to_string(),
+                })?;
+            sniff(&first)
+        }
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(open(path, location)?);
+    let headers = reader
+        .headers()
+        .map_err(|e| csv_error(location, &e))?
+        .clone();
+    let mut columns: Vec<ColumnSample> = headers
+        .iter()
+        .map(|h| ColumnSample::new(h.trim(), Vec::new()))
+        .collect();
+    for record in reader.records().take(rows) {
+        let record = record.map_err(|e| csv_error(location, &e))?;
+        for (column, value) in columns.iter_mut().zip(record.iter()) {
+            if !is_null(value) {
+                column.values.push(value.to_owned());
+            }
+        }
+    }
+    Ok(columns)
+}
+
+fn csv_error(location: &str, e: &csv::Error) -> Error {
+    let line = e
+        .position()
+        .map_or_else(|| "(file)".to_owned(), |p| format!("line {}", p.line()));
+    Error::Invalid {
+        location: location.to_owned(),
+        field: line,
+        message: e.to_string(),
+    }
+}
+
+fn sample_json_lines(path: &Path, location: &str, rows: usize) -> Result<Vec<ColumnSample>> {
+    let mut columns: Vec<ColumnSample> = Vec::new();
+    let reader = BufReader::new(open(path, location)?);
+    let mut read = 0;
+    for (i, line) in reader.lines().enumerate() {
+        if read == rows {
+            break;
+        }
+        let line = line.map_err(|e| Error::Source {
+            location: location.to_owned(),
+            message: e.to_string(),
+        })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let value: Value = serde_json::from_str(&line).map_err(|e| Error::Invalid {
+            location: location.to_owned(),
+            field: format!("line {}", i + 1),
+            message: e.to_string(),
+        })?;
+        let Value::Object(object) = value else {
+            return Err(Error::Invalid {
+                location: location.to_owned(),
+                field: format!("line {}", i + 1),
+                message: "expected a JSON object".to_owned(),
+            });
+        };
+        read += 1;
+        let mut flat = Vec::new();
+        flatten("", &object, &mut flat);
+        for (name, text) in flat {
+            let at = match columns.iter().position(|c| c.name == name) {
+                Some(at) => at,
+                None => {
+                    columns.push(ColumnSample::new(name, Vec::new()));
+                    columns.len() - 1
+                }
+            };
+            if let (Some(text), Some(c)) = (text, columns.get_mut(at)) {
+                c.values.push(text);
+            }
+        }
+    }
+    Ok(columns)
+}
+
+/// Nested objects become dotted column names; arrays and scalars become text.
+fn flatten(
+    prefix: &str,
+    object: &serde_json::Map<String, Value>,
+    out: &mut Vec<(String, Option<String>)>,
+) {
+    for (k, v) in object {
+        let name = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            Value::Object(inner) => flatten(&name, inner, out),
+            Value::Null => out.push((name, None)),
+            Value::String(s) if is_null(s) => out.push((name, None)),
+            Value::String(s) => out.push((name, Some(s.clone()))),
+            other => out.push((name, Some(other.to_string()))),
+        }
+    }
+}
+
+fn sample_parquet(path: &Path, location: &str, rows: usize) -> Result<Vec<ColumnSample>> {
+    let invalid = |e: parquet::errors::ParquetError| Error::Invalid {
+        location: location.to_owned(),
+        field: "(file)".to_owned(),
+        message: e.to_string(),
+    };
+    let reader = SerializedFileReader::new(open(path, location)?).map_err(invalid)?;
+    let schema = reader.metadata().file_metadata().schema_descr_ptr();
+    let mut columns: Vec<ColumnSample> = schema
+        .root_schema()
+        .get_fields()
+        .iter()
+        .map(|f| ColumnSample::new(f.name(), Vec::new()))
+        .collect();
+    for row in reader.get_row_iter(None).map_err(invalid)?.take(rows) {
+        let row = row.map_err(invalid)?;
+        for (name, field) in row.get_column_iter() {
+            let text = match field {
+                Field::Null => None,
+                Field::Str(s) => Some(s.clone()),
+                Field::Bytes(b) => std::str::from_utf8(b.data()).ok().map(str::to_owned),
+                other => Some(other.to_string()),
+            };
+            if let (Some(text), Some(c)) = (text, columns.iter_mut().find(|c| c.name == *name))
+                && !is_null(&text)
+            {
+                c.values.push(text);
+            }
+        }
+    }
+    Ok(columns)
+}
+
+/// The columns of rows a PostgreSQL harvest sampled.
+pub fn from_table_sample(sample: &TableSample) -> Vec<ColumnSample> {
+    sample
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let values = sample
+                .rows
+                .iter()
+                .filter_map(|r| r.get(i).cloned().flatten())
+                .filter(|v| !is_null(v))
+                .collect();
+            ColumnSample::new(name.clone(), values)
+        })
+        .collect()
+}
