@@ -1606,3 +1606,59 @@ pub fn classify(ctx: &Context, args: ClassifyArgs) -> Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// A CSV, TSV, JSON-lines or Parquet file.
+    file: PathBuf,
+    /// Store the profile as DQV measurements on this catalog dataset, given as SYSTEM/NAME.
+    /// Every run adds to the history, so each metric is a time series.
+    #[arg(long)]
+    dataset: Option<String>,
+    /// Print `{"dataset", "row_count", "columns": [{"name", "type", "count", "null_count",
+    /// "null_percentage", "distinct_count", "distinct_is_approximate", "min", "max", "mean",
+    /// "stddev", "q25", "q50", "q75", "top_values": [{"value", "count"}], ...}]}`.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `govgraph profile`.
+pub fn profile(ctx: &Context, args: ProfileArgs) -> Result<ExitCode> {
+    let mut profile = govgraph_quality::profile::profile_file(&args.file)?;
+    if let Some(d) = &args.dataset {
+        profile.dataset = d.clone();
+        let store = ctx.open()?;
+        let stored =
+            govgraph_quality::profile::store::store_profile(&store, &dataset_key(d)?, &profile)?;
+        if !args.json {
+            println!(
+                "stored {} measurements in {}",
+                stored.measurements, stored.graph
+            );
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&profile)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{}: {} rows", profile.dataset, profile.row_count);
+    for c in &profile.columns {
+        let show = |v: &serde_json::Value| match v {
+            serde_json::Value::Null => "-".to_owned(),
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        println!(
+            "  {:<24} {:<9} nulls {:>6.2}%  distinct {}{:<9} min {} max {}  {}",
+            c.name,
+            c.data_type,
+            c.null_percentage,
+            if c.distinct_is_approximate { "~" } else { "" },
+            c.distinct_count,
+            show(&c.min),
+            show(&c.max),
+            c.semantic_type
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -92,6 +92,9 @@ enum Command {
     /// concept, a special-category flag, a confidence and the evidence. Stored labels become
     /// tags on the columns; confirmed and rejected labels survive later runs.
     Classify(commands::ClassifyArgs),
+    /// Profile a file: counts, nulls, distinct values, min, max, mean, standard deviation,
+    /// quartiles, most frequent values, lengths, format patterns and semantic types.
+    Profile(commands::ProfileArgs),
     /// Load the demo catalog into the data directory and serve it.
     Demo(commands::DemoArgs),
 }
@@ -132,6 +135,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve(&ctx, args),
         Command::Audit(args) => commands::audit(&ctx, args),
         Command::Classify(args) => commands::classify(&ctx, args),
+        Command::Profile(args) => commands::profile(&ctx, args),
         Command::Demo(args) => commands::demo(&ctx, args),
     };
     match result {

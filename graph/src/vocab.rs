@@ -48,7 +48,10 @@ namespace!(
     CENTRAL = "Central", DOMAIN_LOCAL = "DomainLocal",
     CLASSIFICATION_RESULT = "ClassificationResult", CLASSIFICATION_PROP = "classification",
     CONFIDENCE = "confidence", EVIDENCE = "evidence", LABEL_REVIEW = "LabelReview", REVIEW_OF = "reviewOf",
-    DECISION = "decision",
+    DECISION = "decision", NULL_PERCENTAGE_METRIC = "NullPercentage", MINIMUM_VALUE = "MinimumValue",
+    MAXIMUM_VALUE = "MaximumValue", MEAN_VALUE = "MeanValue", STANDARD_DEVIATION = "StandardDeviation",
+    FIRST_QUARTILE = "FirstQuartile", MEDIAN = "Median", THIRD_QUARTILE = "ThirdQuartile",
+    MINIMUM_LENGTH = "MinimumLength", MAXIMUM_LENGTH = "MaximumLength", MEAN_LENGTH = "MeanLength",
 });
 
 namespace!(
@@ -61,7 +64,7 @@ namespace!(
     /// XML Schema datatypes.
     xsd, "http://www.w3.org/2001/XMLSchema#", {
     STRING = "string", BOOLEAN = "boolean", INTEGER = "integer", LONG = "long", DECIMAL = "decimal",
-    DATE_TIME = "dateTime", DURATION = "duration", ANY_URI = "anyURI",
+    DATE_TIME = "dateTime", DATE = "date", DURATION = "duration", ANY_URI = "anyURI",
 });
 namespace!(
     /// DCAT 3.

@@ -170,7 +170,7 @@ fn sample_json_lines(path: &Path, location: &str, rows: usize) -> Result<Vec<Col
 }
 
 /// Nested objects become dotted column names; arrays and scalars become text.
-fn flatten(
+pub(crate) fn flatten(
     prefix: &str,
     object: &serde_json::Map<String, Value>,
     out: &mut Vec<(String, Option<String>)>,
