@@ -13,7 +13,13 @@ use govgraph_quality::{classify_column, classify_table, sample};
 fn bench(c: &mut Criterion) {
     let bronze = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/data/bronze");
     let mut columns = Vec::new();
-    for file in ["customers.csv", "orders.csv", "support_tickets.csv", "marketing_events.csv", "products.csv"] {
+    for file in [
+        "customers.csv",
+        "orders.csv",
+        "support_tickets.csv",
+        "marketing_events.csv",
+        "products.csv",
+    ] {
         columns.extend(sample::sample_file(&bronze.join(file), 1_000).unwrap());
     }
     let mut group = c.benchmark_group("classify");

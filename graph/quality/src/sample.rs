@@ -138,18 +138,7 @@ fn sample_json_lines(path: &Path, location: &str, rows: usize) -> Result<Vec<Col
         if line.trim().is_empty() {
             continue;
         }
-        let value: Value = serde_json::from_str(&line).map_err(|e| Error::Invalid {
-            location: location.to_owned(),
-            field: format!("line {}", i + 1),
-            message: e.to_string(),
-        })?;
-        let Value::Object(object) = value else {
-            return Err(Error::Invalid {
-                location: location.to_owned(),
-                field: format!("line {}", i + 1),
-                message: "expected a JSON object".to_owned(),
-            });
-        };
+        let object = json_line_object(&line, location, i + 1)?;
         read += 1;
         let mut flat = Vec::new();
         flatten("", &object, &mut flat);
@@ -167,6 +156,23 @@ fn sample_json_lines(path: &Path, location: &str, rows: usize) -> Result<Vec<Col
         }
     }
     Ok(columns)
+}
+
+/// One JSON-lines record, which must be an object.
+pub(crate) fn json_line_object(
+    line: &str,
+    location: &str,
+    number: usize,
+) -> Result<serde_json::Map<String, Value>> {
+    let invalid = |message: String| Error::Invalid {
+        location: location.to_owned(),
+        field: format!("line {number}"),
+        message,
+    };
+    match serde_json::from_str(line).map_err(|e| invalid(e.to_string()))? {
+        Value::Object(object) => Ok(object),
+        _ => Err(invalid("expected a JSON object".to_owned())),
+    }
 }
 
 /// Nested objects become dotted column names; arrays and scalars become text.

@@ -11,7 +11,6 @@ use parquet::data_type::{ByteArray, DataType, FixedLenByteArray};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::schema::types::ColumnDescriptor;
 use rayon::prelude::*;
-use serde_json::Value;
 
 use super::accumulate::days_from_civil;
 use super::{Accumulator, DatasetProfile, Kind};
@@ -367,18 +366,7 @@ fn json_lines_columns(path: &Path, location: &str) -> Result<Vec<super::ColumnPr
         if line.trim().is_empty() {
             continue;
         }
-        let value: Value = serde_json::from_str(&line).map_err(|e| Error::Invalid {
-            location: location.to_owned(),
-            field: format!("line {}", i + 1),
-            message: e.to_string(),
-        })?;
-        let Value::Object(object) = value else {
-            return Err(Error::Invalid {
-                location: location.to_owned(),
-                field: format!("line {}", i + 1),
-                message: "expected a JSON object".to_owned(),
-            });
-        };
+        let object = crate::sample::json_line_object(&line, location, i + 1)?;
         let mut flat = Vec::new();
         crate::sample::flatten("", &object, &mut flat);
         for (name, text) in flat {
