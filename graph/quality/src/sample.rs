@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 pub const DEFAULT_ROWS: usize = 1_000;
 
 /// Values that mean "no value" in text files.
-fn is_null(v: &str) -> bool {
+pub(crate) fn is_null(v: &str) -> bool {
     matches!(
         v.trim(),
         "" | "NULL" | "null" | "NA" | "N/A" | "n/a" | "\\N" | "None" | "nan" | "NaN"

@@ -124,3 +124,36 @@ fn profiles_are_stored_as_a_history_of_measurements() {
     assert_eq!(store.validate().unwrap().violations(), 0);
     assert!(store_profile(&store, &DatasetKey::new("lake", "nope"), &profile).is_err());
 }
+
+#[test]
+fn json_lines_profiles_flatten_objects_and_count_missing_keys_as_nulls() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("events.jsonl");
+    std::fs::write(
+        &file,
+        "{\"id\": 1, \"user\": {\"email\": \"a@example.com\", \"age\": 31}}\n\n{\"id\": 2, \"user\": {\"email\": \"b@example.org\"}, \"tag\": \"x\"}\n{\"id\": 3, \"user\": null}\n",
+    )
+    .unwrap();
+    let p = profile_file(&file).unwrap();
+    assert_eq!(p.row_count, 3);
+    let col = |n: &str| p.columns.iter().find(|c| c.name == n).unwrap();
+    assert_eq!(
+        (
+            col("user.email").null_count,
+            col("user.email").semantic_type.as_str()
+        ),
+        (1, "email")
+    );
+    assert_eq!(
+        (
+            col("user.age").data_type.as_str(),
+            col("user.age").null_count
+        ),
+        ("integer", 2)
+    );
+    assert_eq!(col("tag").null_count, 2);
+    let err = profile_file(&dir.path().join("missing.jsonl"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("missing.jsonl"), "{err}");
+}

@@ -16,6 +16,7 @@ use super::accumulate::days_from_civil;
 use super::{Accumulator, DatasetProfile, Kind};
 use crate::classify::values::{parse_date, parse_number};
 use crate::error::{Error, Result};
+use crate::sample::is_null;
 
 /// Records read per batch from a Parquet column.
 const BATCH: usize = 16_384;
@@ -252,64 +253,84 @@ fn parquet_columns(path: &Path, location: &str) -> Result<Vec<super::ColumnProfi
 // -------------------------------------------------------------------------------------------
 // Text formats
 
-/// A column read from text: numbers until a value is not one, then text. Booleans and dates
-/// are recognised when every value is one.
-struct TextColumn {
-    name: String,
-    values: Vec<Option<String>>,
+/// What every non-null value of a text column fits so far.
+#[derive(Debug, Clone, Copy)]
+struct Guess {
+    seen: bool,
+    boolean: bool,
+    integer: bool,
+    float: bool,
+    date: bool,
 }
 
-/// Picks the kind every non-null value fits, then feeds them.
-fn profile_text_column(column: TextColumn) -> super::ColumnProfile {
-    let non_null = || column.values.iter().flatten();
-    let all = |f: &dyn Fn(&str) -> bool| non_null().all(|v| f(v)) && non_null().next().is_some();
-    let is_int = |v: &str| {
-        let t = v.trim().strip_prefix('-').unwrap_or(v.trim());
-        !t.is_empty() && t.len() <= 18 && t.chars().all(|c| c.is_ascii_digit())
-    };
-    let is_float = |v: &str| v.trim().parse::<f64>().is_ok_and(f64::is_finite);
-    let is_bool = |v: &str| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "false");
-    let is_date = |v: &str| v.trim().len() == 10 && parse_date(v).is_some();
-    let kind = if all(&is_bool) {
-        Kind::Boolean
-    } else if all(&is_int) {
-        Kind::Integer
-    } else if all(&is_float) {
-        Kind::Float
-    } else if all(&is_date) {
-        Kind::Date
-    } else {
-        Kind::Text
-    };
-    let mut acc = Accumulator::new(&column.name, kind);
-    for v in &column.values {
-        match v {
-            None => acc.null(),
-            Some(v) => match kind {
-                Kind::Boolean => acc.number(if v.trim().eq_ignore_ascii_case("true") {
-                    1.0
-                } else {
-                    0.0
-                }),
-                Kind::Integer | Kind::Float => acc.number(parse_number(v).unwrap_or(0.0)),
-                Kind::Date => {
-                    let (y, m, d) = parse_date(v).unwrap_or((1970, 1, 1));
-                    acc.number(days_from_civil(i64::from(y), i64::from(m), i64::from(d)) as f64);
-                }
-                _ => acc.text(v),
-            },
+impl Default for Guess {
+    fn default() -> Self {
+        Self {
+            seen: false,
+            boolean: true,
+            integer: true,
+            float: true,
+            date: true,
         }
     }
-    acc.finish()
 }
 
-fn is_null(v: &str) -> bool {
-    matches!(
-        v.trim(),
-        "" | "NULL" | "null" | "NA" | "N/A" | "n/a" | "\\N" | "None" | "nan" | "NaN"
-    )
+impl Guess {
+    fn observe(&mut self, v: &str) {
+        let t = v.trim();
+        self.seen = true;
+        if self.boolean {
+            self.boolean = t.eq_ignore_ascii_case("true") || t.eq_ignore_ascii_case("false");
+        }
+        if self.integer {
+            let digits = t.strip_prefix('-').unwrap_or(t);
+            self.integer = !digits.is_empty()
+                && digits.len() <= 18
+                && digits.bytes().all(|b| b.is_ascii_digit());
+        }
+        if self.float {
+            self.float = t.parse::<f64>().is_ok_and(f64::is_finite);
+        }
+        if self.date {
+            self.date = t.len() == 10 && parse_date(t).is_some();
+        }
+    }
+
+    fn kind(self) -> Kind {
+        match self {
+            Guess { seen: false, .. } => Kind::Text,
+            Guess { boolean: true, .. } => Kind::Boolean,
+            Guess { integer: true, .. } => Kind::Integer,
+            Guess { float: true, .. } => Kind::Float,
+            Guess { date: true, .. } => Kind::Date,
+            _ => Kind::Text,
+        }
+    }
 }
 
+/// Feeds one text value to a column whose kind is settled.
+fn feed(acc: &mut Accumulator, v: Option<&str>) {
+    let Some(v) = v.filter(|v| !is_null(v)) else {
+        acc.null();
+        return;
+    };
+    match acc.kind {
+        Kind::Boolean => acc.number(if v.trim().eq_ignore_ascii_case("true") {
+            1.0
+        } else {
+            0.0
+        }),
+        Kind::Integer | Kind::Float => acc.number(parse_number(v).unwrap_or(0.0)),
+        Kind::Date => {
+            let (y, m, d) = parse_date(v).unwrap_or((1970, 1, 1));
+            acc.number(days_from_civil(i64::from(y), i64::from(m), i64::from(d)) as f64);
+        }
+        _ => acc.text(v),
+    }
+}
+
+/// Two streaming passes over a delimited file: the first settles each column's kind, the
+/// second profiles it, so memory does not grow with the file.
 fn delimited_columns(
     path: &Path,
     location: &str,
@@ -328,10 +349,6 @@ fn delimited_columns(
                 .unwrap_or(b',')
         }
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .from_reader(File::open(path).map_err(|e| source_error(location, e))?);
     let csv_error = |e: csv::Error| Error::Invalid {
         location: location.to_owned(),
         field: e
@@ -339,55 +356,87 @@ fn delimited_columns(
             .map_or_else(|| "(file)".to_owned(), |p| format!("line {}", p.line())),
         message: e.to_string(),
     };
+    let open = || -> Result<csv::Reader<File>> {
+        Ok(csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .flexible(true)
+            .from_reader(File::open(path).map_err(|e| source_error(location, e))?))
+    };
+    let mut reader = open()?;
     let headers = reader.headers().map_err(csv_error)?.clone();
-    let mut columns: Vec<TextColumn> = headers
-        .iter()
-        .map(|h| TextColumn {
-            name: h.trim().to_owned(),
-            values: Vec::new(),
-        })
-        .collect();
+    let mut guesses = vec![Guess::default(); headers.len()];
     let mut record = csv::StringRecord::new();
     while reader.read_record(&mut record).map_err(csv_error)? {
-        for (i, c) in columns.iter_mut().enumerate() {
-            let v = record.get(i).unwrap_or("");
-            c.values.push((!is_null(v)).then(|| v.to_owned()));
-        }
-    }
-    Ok(columns.into_par_iter().map(profile_text_column).collect())
-}
-
-fn json_lines_columns(path: &Path, location: &str) -> Result<Vec<super::ColumnProfile>> {
-    let reader = BufReader::new(File::open(path).map_err(|e| source_error(location, e))?);
-    let mut columns: Vec<TextColumn> = Vec::new();
-    let mut rows = 0usize;
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| source_error(location, e))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let object = crate::sample::json_line_object(&line, location, i + 1)?;
-        let mut flat = Vec::new();
-        crate::sample::flatten("", &object, &mut flat);
-        for (name, text) in flat {
-            let at = match columns.iter().position(|c| c.name == name) {
-                Some(at) => at,
-                None => {
-                    columns.push(TextColumn {
-                        name,
-                        values: vec![None; rows],
-                    });
-                    columns.len() - 1
-                }
-            };
-            if let Some(c) = columns.get_mut(at) {
-                c.values.push(text.filter(|t| !is_null(t)));
+        for (g, v) in guesses.iter_mut().zip(record.iter()) {
+            if !is_null(v) {
+                g.observe(v);
             }
         }
-        rows += 1;
-        for c in &mut columns {
-            c.values.resize(rows, None);
+    }
+    let mut columns: Vec<Accumulator> = headers
+        .iter()
+        .zip(&guesses)
+        .map(|(h, g)| Accumulator::new(h.trim(), g.kind()))
+        .collect();
+    let mut reader = open()?;
+    while reader.read_record(&mut record).map_err(csv_error)? {
+        for (i, acc) in columns.iter_mut().enumerate() {
+            feed(acc, record.get(i));
         }
     }
-    Ok(columns.into_par_iter().map(profile_text_column).collect())
+    Ok(columns.into_par_iter().map(Accumulator::finish).collect())
+}
+
+/// Two streaming passes over a JSON-lines file, as for delimited files; nested objects
+/// become dotted columns, and a key missing from a record is a null.
+fn json_lines_columns(path: &Path, location: &str) -> Result<Vec<super::ColumnProfile>> {
+    let records = |each: &mut dyn FnMut(Vec<(String, Option<String>)>)| -> Result<()> {
+        let reader = BufReader::new(File::open(path).map_err(|e| source_error(location, e))?);
+        for (i, line) in reader.lines().enumerate() {
+            let line = line.map_err(|e| source_error(location, e))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let object = crate::sample::json_line_object(&line, location, i + 1)?;
+            let mut flat = Vec::new();
+            crate::sample::flatten("", &object, &mut flat);
+            each(flat);
+        }
+        Ok(())
+    };
+    let mut names: Vec<String> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut guesses: Vec<Guess> = Vec::new();
+    records(&mut |flat| {
+        for (name, value) in flat {
+            let at = *index.entry(name.clone()).or_insert_with(|| {
+                names.push(name);
+                guesses.push(Guess::default());
+                guesses.len() - 1
+            });
+            if let (Some(v), Some(g)) = (value, guesses.get_mut(at))
+                && !is_null(&v)
+            {
+                g.observe(&v);
+            }
+        }
+    })?;
+    let mut columns: Vec<Accumulator> = names
+        .iter()
+        .zip(&guesses)
+        .map(|(n, g)| Accumulator::new(n, g.kind()))
+        .collect();
+    let mut row: Vec<Option<String>> = vec![None; columns.len()];
+    records(&mut |flat| {
+        row.iter_mut().for_each(|v| *v = None);
+        for (name, value) in flat {
+            if let Some(slot) = index.get(&name).and_then(|at| row.get_mut(*at)) {
+                *slot = value;
+            }
+        }
+        for (acc, v) in columns.iter_mut().zip(&row) {
+            feed(acc, v.as_deref());
+        }
+    })?;
+    Ok(columns.into_par_iter().map(Accumulator::finish).collect())
 }

@@ -2,8 +2,9 @@
 //! HyperLogLog, and labelled approximate), min, max, mean, standard deviation, quartiles, the
 //! most frequent values, string lengths, format patterns and the inferred semantic type.
 //!
-//! Files are read in one streaming pass: Parquet column by column with the typed column
-//! readers (columns in parallel), CSV/TSV and JSON lines row by row. The same metric
+//! Files are streamed: Parquet in one pass, column by column with the typed column readers
+//! (columns in parallel); CSV/TSV and JSON lines in two passes, the first settling each
+//! column's type, the second profiling it, so memory does not grow with the rows. The same metric
 //! definitions hold for every source: quartiles are the values at rank ⌊q·(n−1)⌋ of the
 //! sorted non-null numbers (dates by day), the standard deviation is the sample one.
 
