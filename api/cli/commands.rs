@@ -1608,9 +1608,17 @@ pub fn classify(ctx: &Context, args: ClassifyArgs) -> Result<ExitCode> {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["file", "postgres"])))]
 pub struct ProfileArgs {
     /// A CSV, TSV, JSON-lines or Parquet file.
-    file: PathBuf,
+    file: Option<PathBuf>,
+    /// Profile a PostgreSQL table by SQL push-down instead (with --table), in a read-only
+    /// transaction; the password comes from the URL or PGPASSWORD.
+    #[arg(long, requires = "table")]
+    postgres: Option<String>,
+    /// With --postgres: the table, as SCHEMA.TABLE.
+    #[arg(long)]
+    table: Option<String>,
     /// Store the profile as DQV measurements on this catalog dataset, given as SYSTEM/NAME.
     /// Every run adds to the history, so each metric is a time series.
     #[arg(long)]
@@ -1624,7 +1632,31 @@ pub struct ProfileArgs {
 
 /// `govgraph profile`.
 pub fn profile(ctx: &Context, args: ProfileArgs) -> Result<ExitCode> {
-    let mut profile = govgraph_quality::profile::profile_file(&args.file)?;
+    let mut profile = match (&args.file, &args.postgres) {
+        (Some(file), _) => govgraph_quality::profile::profile_file(file)?,
+        (None, Some(url)) => {
+            use govgraph_connectors::postgres::{
+                PostgresOptions, begin_read_only, connect, detect_flavor,
+            };
+            let table = args.table.as_deref().unwrap_or_default();
+            let (schema, name) = table
+                .split_once('.')
+                .with_context(|| format!("--table {table:?}: expected SCHEMA.TABLE"))?;
+            let options = PostgresOptions::new(url.clone());
+            let mut client = connect(&options)?;
+            let version: String = client
+                .query_one("SELECT version()", &[])
+                .context("reading the server version")?
+                .get(0);
+            let flavor = detect_flavor(&version);
+            begin_read_only(&mut client, flavor)?;
+            let profile =
+                govgraph_quality::profile::postgres::profile_table(&mut client, schema, name)?;
+            let _ = client.batch_execute("ROLLBACK");
+            profile
+        }
+        (None, None) => bail!("give a file or --postgres URL --table SCHEMA.TABLE"),
+    };
     if let Some(d) = &args.dataset {
         profile.dataset = d.clone();
         let store = ctx.open()?;

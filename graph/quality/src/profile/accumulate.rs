@@ -28,7 +28,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Kind::Integer => "integer",
             Kind::Decimal(_) => "decimal",
@@ -269,7 +269,7 @@ impl Accumulator {
             (None, None)
         };
         let text = self.kind == Kind::Text && non_null > 0;
-        let patterns = patterns(&self.sample);
+        let patterns = pattern_counts(&self.sample);
         let semantic_type = semantic_type(
             &self.name,
             self.kind,
@@ -342,7 +342,7 @@ pub(crate) fn pattern(s: &str) -> String {
     out
 }
 
-fn patterns(sample: &[String]) -> Vec<PatternCount> {
+pub(crate) fn pattern_counts(sample: &[String]) -> Vec<PatternCount> {
     let mut counts: HashMap<String, u64> = HashMap::new();
     for s in sample {
         *counts.entry(pattern(s)).or_default() += 1;
@@ -356,7 +356,7 @@ fn patterns(sample: &[String]) -> Vec<PatternCount> {
     v
 }
 
-fn semantic_type(
+pub(crate) fn semantic_type(
     name: &str,
     kind: Kind,
     sample: &[String],

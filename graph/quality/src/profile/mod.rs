@@ -10,6 +10,7 @@
 
 mod accumulate;
 mod files;
+pub mod postgres;
 pub(crate) mod sketch;
 pub mod store;
 
