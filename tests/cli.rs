@@ -531,3 +531,79 @@ fn dbt_ingestion_and_classification_end_to_end() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("lake/nope"));
 }
+
+#[test]
+fn postgres_tables_are_profiled_by_push_down_and_classified_from_samples() {
+    let Some(url) = std::env::var("GOVGRAPH_TEST_POSTGRES_URL").ok() else {
+        eprintln!("skipped: GOVGRAPH_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let admin = |sql: &str| {
+        let out = Command::new("psql")
+            .args([url.as_str(), "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            .env("PGOPTIONS", "-c client_min_messages=warning")
+            .output()
+            .expect("psql");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    admin(
+        "DROP SCHEMA IF EXISTS govgraph_cli_pii CASCADE; CREATE SCHEMA govgraph_cli_pii;
+         CREATE TABLE govgraph_cli_pii.members (member_id integer PRIMARY KEY, email text, iban text, joined date);
+         INSERT INTO govgraph_cli_pii.members VALUES
+           (1, 'ada@example.com', 'DE89 3704 0044 0532 0130 00', '2024-01-02'),
+           (2, 'alan@example.org', 'GB82WEST12345698765432', '2024-02-03'),
+           (3, NULL, 'GB82WEST12345698765432', '2024-03-04');",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = ok(
+        &data,
+        &[
+            "profile",
+            "--postgres",
+            &url,
+            "--table",
+            "govgraph_cli_pii.members",
+            "--json",
+        ],
+    );
+    let profile: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(profile["row_count"], 3);
+    assert_eq!(profile["columns"][1]["null_count"], 1);
+    assert_eq!(profile["columns"][2]["distinct_count"], 2);
+    assert_eq!(profile["columns"][3]["min"], "2024-01-02");
+    let out = ok(
+        &data,
+        &[
+            "classify",
+            "--postgres",
+            &url,
+            "--schema",
+            "govgraph_cli_pii",
+            "--system",
+            "wh",
+            "--json",
+        ],
+    );
+    admin("DROP SCHEMA govgraph_cli_pii CASCADE");
+    let labels: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(labels.as_array().map(Vec::len), Some(1), "{out}");
+    assert_eq!(labels[0]["dataset"], "wh/govgraph_cli_pii.members");
+    let category = |name: &str| {
+        labels[0]["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .map(|c| c["category"].clone())
+    };
+    assert_eq!(category("email"), Some(serde_json::json!("email")));
+    assert_eq!(category("iban"), Some(serde_json::json!("iban")));
+    assert_eq!(category("joined"), Some(serde_json::json!("none")));
+    let tagged = "SELECT (COUNT(*) AS ?n) WHERE { ?c csvw:name \"iban\" ; gg:tag <https://id.govgraph.dev/tag/pii.iban> }";
+    assert_eq!(count(&data, tagged), 1);
+}

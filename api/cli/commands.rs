@@ -1476,7 +1476,7 @@ pub struct ClassifyArgs {
     #[arg(long, default_value = "")]
     by: String,
     /// Print `{"dataset", "columns": [{"name", "category", "dpv", "special_category",
-    /// "confidence", "evidence"}]}` per dataset.
+    /// "confidence", "evidence"}]}`; with --postgres, an array of those, one per table.
     #[arg(long)]
     json: bool,
 }
@@ -1573,17 +1573,21 @@ pub fn classify(ctx: &Context, args: ClassifyArgs) -> Result<ExitCode> {
         if report.status != "succeeded" {
             bail!("the harvest failed: {}", report.error.unwrap_or_default());
         }
+        // With --json, one array holding a document per table.
+        let mut documents = Vec::new();
         for s in &samples {
             let results = classify_table(&sample::from_table_sample(s));
             let stored = store_labels(&store, &s.dataset, &results, &[])?;
-            print_classification(
-                &format!("{}/{}", s.dataset.system, s.dataset.name),
-                &results,
-                args.json,
-            )?;
-            if !args.json {
+            let name = format!("{}/{}", s.dataset.system, s.dataset.name);
+            if args.json {
+                documents.push(serde_json::json!({ "dataset": name, "columns": results }));
+            } else {
+                print_classification(&name, &results, false)?;
                 print_stored(&stored);
             }
+        }
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&documents)?);
         }
         return Ok(ExitCode::SUCCESS);
     }
