@@ -481,6 +481,12 @@ fn dbt_ingestion_and_classification_end_to_end() {
     assert_eq!(email["category"], "email");
     assert_eq!(email["dpv"], "https://w3id.org/dpv/pd#EmailAddress");
     assert_eq!(email["special_category"], false);
+    // A catalog dataset is read back from the file it was ingested from.
+    let out = ok(&data, &["classify", "lake/customers", "--json"]);
+    assert!(out.contains("\"dataset\": \"lake/customers\""), "{out}");
+    let out = ok(&data, &["profile", "lake/customers", "--json"]);
+    let profile: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(profile["row_count"], 1003);
     let tagged = "SELECT (COUNT(*) AS ?n) WHERE { ?c csvw:name \"city\" ; gg:tag <https://id.govgraph.dev/tag/pii.city> }";
     assert_eq!(count(&data, tagged), 1);
     ok(
@@ -589,7 +595,14 @@ fn postgres_tables_are_profiled_by_push_down_and_classified_from_samples() {
             "--json",
         ],
     );
+    // The harvested table is now a catalog dataset: profile it by name.
+    let by_name = ok(&data, &["profile", "wh/govgraph_cli_pii.members", "--json"]);
     admin("DROP SCHEMA govgraph_cli_pii CASCADE");
+    let by_name: serde_json::Value = serde_json::from_str(&by_name).unwrap();
+    assert_eq!(by_name["dataset"], "wh/govgraph_cli_pii.members");
+    assert_eq!(by_name["columns"][2]["distinct_count"], 2);
+    let measured = "SELECT (COUNT(*) AS ?n) WHERE { ?m dqv:isMeasurementOf gg:DistinctCount ; dqv:computedOn/csvw:name \"iban\" }";
+    assert_eq!(count(&data, measured), 1);
     let labels: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(labels.as_array().map(Vec::len), Some(1), "{out}");
     assert_eq!(labels[0]["dataset"], "wh/govgraph_cli_pii.members");

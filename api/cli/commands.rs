@@ -1442,8 +1442,9 @@ pub fn audit(ctx: &Context, args: AuditArgs) -> Result<ExitCode> {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["target", "postgres", "review"])))]
 pub struct ClassifyArgs {
-    /// A CSV, TSV, JSON-lines or Parquet file to classify.
-    target: Option<PathBuf>,
+    /// A CSV, TSV, JSON-lines or Parquet file, or a catalog dataset given as SYSTEM/NAME
+    /// (read from the file or PostgreSQL table it was ingested from; its labels are stored).
+    target: Option<String>,
     /// Store the file's labels on this catalog dataset, given as SYSTEM/NAME.
     #[arg(long, requires = "target")]
     dataset: Option<String>,
@@ -1527,6 +1528,40 @@ fn print_classification(
     Ok(())
 }
 
+/// What `profile` and `classify` were given: a file, or a catalog dataset and its data.
+enum Target {
+    File(PathBuf),
+    Dataset(
+        govgraph_graph::DatasetKey,
+        govgraph_quality::locate::DatasetSource,
+    ),
+}
+
+/// A path that exists is a file; anything else is SYSTEM/NAME in the catalog.
+fn read_target(ctx: &Context, target: &str) -> Result<Target> {
+    let path = PathBuf::from(target);
+    if path.exists() {
+        return Ok(Target::File(path));
+    }
+    let key = dataset_key(target).with_context(|| format!("{target}: no such file"))?;
+    let store = ctx.open_for_reading()?;
+    let source = govgraph_quality::locate::locate(&store, &key)?;
+    Ok(Target::Dataset(key, source))
+}
+
+/// A read-only session on the server a dataset was harvested from (the password comes from
+/// PGPASSWORD or the password file settings).
+fn pg_read_only(location: &str) -> Result<govgraph_connectors::postgres::Client> {
+    use govgraph_connectors::postgres::{PostgresOptions, begin_read_only, connect, detect_flavor};
+    let mut client = connect(&PostgresOptions::new(location))?;
+    let version: String = client
+        .query_one("SELECT version()", &[])
+        .context("reading the server version")?
+        .get(0);
+    begin_read_only(&mut client, detect_flavor(&version))?;
+    Ok(client)
+}
+
 fn print_stored(stored: &govgraph_quality::store::StoredLabels) {
     println!(
         "  stored in {}: {} applied, {} proposed, {} confirmed, {} rejected",
@@ -1591,17 +1626,37 @@ pub fn classify(ctx: &Context, args: ClassifyArgs) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let Some(path) = args.target else {
+    let Some(target) = args.target else {
         bail!("give a file, --postgres URL or --review COLUMN");
     };
-    let columns = sample::sample_file(&path, args.rows)?;
-    let results = classify_table(&columns);
-    let name = match &args.dataset {
-        Some(d) => d.clone(),
-        None => path.display().to_string(),
+    let (columns, dataset) = match read_target(ctx, &target)? {
+        Target::File(path) => (sample::sample_file(&path, args.rows)?, args.dataset.clone()),
+        Target::Dataset(key, source) => {
+            let columns = match source {
+                govgraph_quality::locate::DatasetSource::File(path) => {
+                    sample::sample_file(&path, args.rows)?
+                }
+                govgraph_quality::locate::DatasetSource::Postgres {
+                    location,
+                    schema,
+                    table,
+                } => {
+                    let mut client = pg_read_only(&location)?;
+                    govgraph_quality::profile::postgres::sample_table(
+                        &mut client,
+                        &schema,
+                        &table,
+                        args.rows,
+                    )?
+                }
+            };
+            (columns, Some(format!("{}/{}", key.system, key.name)))
+        }
     };
+    let results = classify_table(&columns);
+    let name = dataset.clone().unwrap_or_else(|| target.clone());
     print_classification(&name, &results, args.json)?;
-    if let Some(dataset) = &args.dataset {
+    if let Some(dataset) = &dataset {
         let store = ctx.open()?;
         let stored = store_labels(&store, &dataset_key(dataset)?, &results, &[])?;
         if !args.json {
@@ -1614,8 +1669,9 @@ pub fn classify(ctx: &Context, args: ClassifyArgs) -> Result<ExitCode> {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("source").required(true).args(["file", "postgres"])))]
 pub struct ProfileArgs {
-    /// A CSV, TSV, JSON-lines or Parquet file.
-    file: Option<PathBuf>,
+    /// A CSV, TSV, JSON-lines or Parquet file, or a catalog dataset given as SYSTEM/NAME
+    /// (read from the file or PostgreSQL table it was ingested from; the profile is stored).
+    file: Option<String>,
     /// Profile a PostgreSQL table by SQL push-down instead (with --table), in a read-only
     /// transaction; the password comes from the URL or PGPASSWORD.
     #[arg(long, requires = "table")]
@@ -1636,8 +1692,31 @@ pub struct ProfileArgs {
 
 /// `govgraph profile`.
 pub fn profile(ctx: &Context, args: ProfileArgs) -> Result<ExitCode> {
+    let mut dataset = args.dataset.clone();
     let mut profile = match (&args.file, &args.postgres) {
-        (Some(file), _) => govgraph_quality::profile::profile_file(file)?,
+        (Some(target), _) => match read_target(ctx, target)? {
+            Target::File(path) => govgraph_quality::profile::profile_file(&path)?,
+            Target::Dataset(key, source) => {
+                dataset = Some(format!("{}/{}", key.system, key.name));
+                match source {
+                    govgraph_quality::locate::DatasetSource::File(path) => {
+                        govgraph_quality::profile::profile_file(&path)?
+                    }
+                    govgraph_quality::locate::DatasetSource::Postgres {
+                        location,
+                        schema,
+                        table,
+                    } => {
+                        let mut client = pg_read_only(&location)?;
+                        govgraph_quality::profile::postgres::profile_table(
+                            &mut client,
+                            &schema,
+                            &table,
+                        )?
+                    }
+                }
+            }
+        },
         (None, Some(url)) => {
             use govgraph_connectors::postgres::{
                 PostgresOptions, begin_read_only, connect, detect_flavor,
@@ -1661,7 +1740,7 @@ pub fn profile(ctx: &Context, args: ProfileArgs) -> Result<ExitCode> {
         }
         (None, None) => bail!("give a file or --postgres URL --table SCHEMA.TABLE"),
     };
-    if let Some(d) = &args.dataset {
+    if let Some(d) = &dataset {
         profile.dataset = d.clone();
         let store = ctx.open()?;
         let stored =

@@ -74,6 +74,7 @@ use govgraph_graph::iri::{DatasetKey, IriScheme};
 use govgraph_graph::loader::Progress;
 use serde::Serialize;
 
+pub use ::postgres::Client;
 pub use connection::{detect_flavor, location};
 pub use sample::{MAX_VALUE_CHARS, quote_ident};
 
@@ -333,7 +334,7 @@ pub fn ingest_postgres_with_samples(
 /// does (`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY` on PostgreSQL, `BEGIN READ ONLY`
 /// on Redshift). Every statement until `COMMIT` or `ROLLBACK` sees one snapshot, and the
 /// server refuses writes.
-pub fn begin_read_only(client: &mut postgres::Client, flavor: Flavor) -> Result<()> {
+pub fn begin_read_only(client: &mut Client, flavor: Flavor) -> Result<()> {
     client
         .batch_execute(catalog::begin_sql(flavor))
         .map_err(|e| Error::Source {
@@ -348,7 +349,7 @@ pub fn begin_read_only(client: &mut postgres::Client, flavor: Flavor) -> Result<
 /// Connects as a harvest would (password from the file, the URL or `PGPASSWORD`; the connect
 /// timeout; errors classified and free of credentials), for callers that need a client of
 /// their own.
-pub fn connect(options: &PostgresOptions) -> Result<postgres::Client> {
+pub fn connect(options: &PostgresOptions) -> Result<Client> {
     let env_password = std::env::var(connection::PASSWORD_ENV).ok();
     connection::target(options, env_password)?.connect()
 }

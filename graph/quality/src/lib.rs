@@ -7,6 +7,7 @@
 
 pub mod classify;
 pub mod error;
+pub mod locate;
 pub mod profile;
 pub mod sample;
 pub mod store;

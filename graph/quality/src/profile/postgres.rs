@@ -207,3 +207,57 @@ pub fn profile_table(client: &mut Client, schema: &str, table: &str) -> Result<D
         columns: profiles,
     })
 }
+
+/// Up to `rows` values of every column of `schema.table`, as text, for classification.
+pub fn sample_table(
+    client: &mut Client,
+    schema: &str,
+    table: &str,
+    rows: usize,
+) -> Result<Vec<crate::classify::ColumnSample>> {
+    let location = format!("{schema}.{table}");
+    let err = |e: postgres::Error| Error::Source {
+        location: location.clone(),
+        message: e.as_db_error().map_or_else(
+            || e.to_string(),
+            |db| format!("{}: {}", db.severity(), db.message()),
+        ),
+    };
+    let names: Vec<String> = client
+        .query(
+            "SELECT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+            &[&schema, &table],
+        )
+        .map_err(err)?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    if names.is_empty() {
+        return Err(Error::NotFound(format!("table {location}")));
+    }
+    let list: Vec<String> = names
+        .iter()
+        .map(|n| format!("{}::text", quote(n)))
+        .collect();
+    let sql = format!(
+        "SELECT {} FROM {}.{} LIMIT {}",
+        list.join(", "),
+        quote(schema),
+        quote(table),
+        rows
+    );
+    let mut columns: Vec<crate::classify::ColumnSample> = names
+        .iter()
+        .map(|n| crate::classify::ColumnSample::new(n.clone(), Vec::new()))
+        .collect();
+    for row in client.query(sql.as_str(), &[]).map_err(err)? {
+        for (i, c) in columns.iter_mut().enumerate() {
+            if let Some(v) = row.get::<_, Option<String>>(i) {
+                c.values.push(v);
+            }
+        }
+    }
+    Ok(columns)
+}

@@ -1,0 +1,94 @@
+//! Where a catalog dataset's data lives: the file a files ingestion found it in, or the
+//! PostgreSQL table a harvest read it from, from the latest successful ingestion run that
+//! wrote its graph.
+
+use std::path::PathBuf;
+
+use govgraph_graph::GraphStore;
+use govgraph_graph::iri::DatasetKey;
+use oxigraph::model::Term;
+
+use crate::error::{Error, Result};
+
+/// The data behind a catalog dataset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatasetSource {
+    /// A data file.
+    File(PathBuf),
+    /// A PostgreSQL table; `location` is the server without credentials.
+    Postgres {
+        /// `postgres://user@host:port/database`.
+        location: String,
+        /// The schema.
+        schema: String,
+        /// The table.
+        table: String,
+    },
+}
+
+fn text(t: Option<&Term>) -> String {
+    match t {
+        Some(Term::Literal(l)) => l.value().to_owned(),
+        Some(Term::NamedNode(n)) => n.as_str().to_owned(),
+        _ => String::new(),
+    }
+}
+
+/// Finds the data behind `dataset`.
+pub fn locate(store: &GraphStore, dataset: &DatasetKey) -> Result<DatasetSource> {
+    let iri = store.scheme().dataset(dataset);
+    let rows = store.select(&format!(
+        "SELECT ?connector ?location ?path WHERE {{
+           ?run a gg:IngestionRun ; gg:connector ?connector ; gg:status \"succeeded\" ;
+                gg:sourceLocation ?location ; prov:generated ?g ; prov:endedAtTime ?t .
+           GRAPH ?g {{ {iri} a dcat:Dataset }}
+           OPTIONAL {{ GRAPH ?g {{ {iri} dcat:distribution ?d . ?d gg:path ?path }} }}
+         }} ORDER BY DESC(?t) LIMIT 1"
+    ))?;
+    let Some(row) = rows.first() else {
+        return Err(Error::NotFound(format!(
+            "dataset {}/{} from a files or PostgreSQL ingestion",
+            dataset.system, dataset.name
+        )));
+    };
+    let location = text(row.get("location"));
+    match text(row.get("connector")).as_str() {
+        "files" => {
+            let path = text(row.get("path"));
+            let base = PathBuf::from(&location);
+            // A single file ingested on its own is its own location.
+            let file = if path.is_empty() || path == "." {
+                base
+            } else {
+                base.join(path)
+            };
+            if file.is_dir() {
+                return Err(Error::Invalid {
+                    location: file.display().to_string(),
+                    field: "(folder)".to_owned(),
+                    message:
+                        "the dataset is a folder of files; profile or classify one of its files"
+                            .to_owned(),
+                });
+            }
+            Ok(DatasetSource::File(file))
+        }
+        "postgres" => {
+            let (schema, table) = dataset.name.split_once('.').ok_or_else(|| Error::Invalid {
+                location: location.clone(),
+                field: dataset.name.clone(),
+                message: "expected SCHEMA.TABLE".to_owned(),
+            })?;
+            Ok(DatasetSource::Postgres {
+                location,
+                schema: schema.to_owned(),
+                table: table.to_owned(),
+            })
+        }
+        other => Err(Error::Invalid {
+            location,
+            field: format!("{}/{}", dataset.system, dataset.name),
+            message: format!("data ingested by {other:?} cannot be read back; give a file instead"),
+        }),
+    }
+}
