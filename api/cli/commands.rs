@@ -18,6 +18,7 @@ use govgraph_graph::oxigraph::sparql::results::QueryResultsFormat;
 use govgraph_graph::{
     GraphStore, IriScheme, LoadOptions, LoadSource, QueryOptions, Severity, StoreConfig,
 };
+use govgraph_quality::locate::DatasetSource;
 
 use crate::progress::Bars;
 
@@ -1531,10 +1532,7 @@ fn print_classification(
 /// What `profile` and `classify` were given: a file, or a catalog dataset and its data.
 enum Target {
     File(PathBuf),
-    Dataset(
-        govgraph_graph::DatasetKey,
-        govgraph_quality::locate::DatasetSource,
-    ),
+    Dataset(govgraph_graph::DatasetKey, DatasetSource),
 }
 
 /// A path that exists is a file; anything else is SYSTEM/NAME in the catalog.
@@ -1633,10 +1631,8 @@ pub fn classify(ctx: &Context, args: ClassifyArgs) -> Result<ExitCode> {
         Target::File(path) => (sample::sample_file(&path, args.rows)?, args.dataset.clone()),
         Target::Dataset(key, source) => {
             let columns = match source {
-                govgraph_quality::locate::DatasetSource::File(path) => {
-                    sample::sample_file(&path, args.rows)?
-                }
-                govgraph_quality::locate::DatasetSource::Postgres {
+                DatasetSource::File(path) => sample::sample_file(&path, args.rows)?,
+                DatasetSource::Postgres {
                     location,
                     schema,
                     table,
@@ -1699,10 +1695,8 @@ pub fn profile(ctx: &Context, args: ProfileArgs) -> Result<ExitCode> {
             Target::Dataset(key, source) => {
                 dataset = Some(format!("{}/{}", key.system, key.name));
                 match source {
-                    govgraph_quality::locate::DatasetSource::File(path) => {
-                        govgraph_quality::profile::profile_file(&path)?
-                    }
-                    govgraph_quality::locate::DatasetSource::Postgres {
+                    DatasetSource::File(path) => govgraph_quality::profile::profile_file(&path)?,
+                    DatasetSource::Postgres {
                         location,
                         schema,
                         table,

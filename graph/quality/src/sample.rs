@@ -16,6 +16,14 @@ use crate::error::{Error, Result};
 /// How many rows of a file are sampled by default.
 pub const DEFAULT_ROWS: usize = 1_000;
 
+/// A file's extension, lower-cased, which names its format.
+pub(crate) fn extension(path: &Path) -> String {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default()
+}
+
 /// Values that mean "no value" in text files.
 pub(crate) fn is_null(v: &str) -> bool {
     matches!(
@@ -28,12 +36,7 @@ pub(crate) fn is_null(v: &str) -> bool {
 /// the extension: `.csv`, `.tsv`/`.tab`, `.jsonl`/`.ndjson`/`.json`, `.parquet`/`.pq`.
 pub fn sample_file(path: &Path, rows: usize) -> Result<Vec<ColumnSample>> {
     let location = path.display().to_string();
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
-    match ext.as_str() {
+    match extension(path).as_str() {
         "csv" | "txt" => sample_delimited(path, &location, None, rows),
         "tsv" | "tab" => sample_delimited(path, &location, Some(b'\t'), rows),
         "jsonl" | "ndjson" | "json" => sample_json_lines(path, &location, rows),

@@ -25,12 +25,7 @@ const BATCH: usize = 16_384;
 /// [`crate::sample::sample_file`].
 pub fn profile_file(path: &Path) -> Result<DatasetProfile> {
     let location = path.display().to_string();
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
-    let columns = match ext.as_str() {
+    let columns = match crate::sample::extension(path).as_str() {
         "parquet" | "pq" => std::panic::catch_unwind(|| parquet_columns(path, &location))
             .unwrap_or_else(|_| {
                 Err(Error::Invalid {

@@ -13,6 +13,21 @@ use super::accumulate::{pattern_counts, semantic_type};
 use super::{ColumnProfile, DatasetProfile, Kind, TOP_VALUES, ValueCount};
 use crate::error::{Error, Result};
 
+fn pg_error(location: &str, e: &postgres::Error) -> Error {
+    Error::Source {
+        location: location.to_owned(),
+        message: e.as_db_error().map_or_else(
+            || e.to_string(),
+            |db| format!("{}: {}", db.severity(), db.message()),
+        ),
+    }
+}
+
+/// `expr` when `cond` holds, else a typed NULL.
+fn only(cond: bool, expr: String, null: &str) -> String {
+    if cond { expr } else { format!("NULL::{null}") }
+}
+
 fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
@@ -49,13 +64,7 @@ fn shown(kind: Kind, text: Option<String>) -> Value {
 /// (see `govgraph_connectors::postgres::begin_read_only`).
 pub fn profile_table(client: &mut Client, schema: &str, table: &str) -> Result<DatasetProfile> {
     let location = format!("{schema}.{table}");
-    let err = |e: postgres::Error| Error::Source {
-        location: location.clone(),
-        message: e.as_db_error().map_or_else(
-            || e.to_string(),
-            |db| format!("{}: {}", db.severity(), db.message()),
-        ),
-    };
+    let err = |e: postgres::Error| pg_error(&location, &e);
     let relation = format!("{}.{}", quote(schema), quote(table));
     // Column names, types and numeric scales, in order.
     let columns = client
@@ -89,31 +98,23 @@ pub fn profile_table(client: &mut Client, schema: &str, table: &str) -> Result<D
         };
         let stats = format!(
             "SELECT count(*), count({col}), count(DISTINCT {col}), {min}, {max}, {}, {}, {}, {}, {} FROM {relation}",
-            if numeric {
-                format!("avg({col})::float8")
-            } else {
-                "NULL::float8".to_owned()
-            },
-            if numeric {
-                format!("stddev_samp({col})::float8")
-            } else {
-                "NULL::float8".to_owned()
-            },
-            if kind == Kind::Text {
-                format!("min(char_length({col}))::int8")
-            } else {
-                "NULL::int8".to_owned()
-            },
-            if kind == Kind::Text {
-                format!("max(char_length({col}))::int8")
-            } else {
-                "NULL::int8".to_owned()
-            },
-            if kind == Kind::Text {
-                format!("avg(char_length({col}))::float8")
-            } else {
-                "NULL::float8".to_owned()
-            },
+            only(numeric, format!("avg({col})::float8"), "float8"),
+            only(numeric, format!("stddev_samp({col})::float8"), "float8"),
+            only(
+                kind == Kind::Text,
+                format!("min(char_length({col}))::int8"),
+                "int8"
+            ),
+            only(
+                kind == Kind::Text,
+                format!("max(char_length({col}))::int8"),
+                "int8"
+            ),
+            only(
+                kind == Kind::Text,
+                format!("avg(char_length({col}))::float8"),
+                "float8"
+            ),
         );
         let s = client.query_one(stats.as_str(), &[]).map_err(err)?;
         let rows: i64 = s.get(0);
@@ -216,13 +217,7 @@ pub fn sample_table(
     rows: usize,
 ) -> Result<Vec<crate::classify::ColumnSample>> {
     let location = format!("{schema}.{table}");
-    let err = |e: postgres::Error| Error::Source {
-        location: location.clone(),
-        message: e.as_db_error().map_or_else(
-            || e.to_string(),
-            |db| format!("{}: {}", db.severity(), db.message()),
-        ),
-    };
+    let err = |e: postgres::Error| pg_error(&location, &e);
     let names: Vec<String> = client
         .query(
             "SELECT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
