@@ -324,18 +324,14 @@ fn result_triples(
     add(&result, prov::GENERATED_AT_TIME, at.clone().into());
 }
 
-fn load(store: &GraphStore, name: &str, triples: &[Triple]) -> Result<()> {
-    let mut bytes = Vec::new();
-    for t in triples {
-        bytes.extend_from_slice(t.to_string().as_bytes());
-        bytes.extend_from_slice(b" .\n");
-    }
+/// Replaces the source graph `name` with `triples`, in one validated load.
+pub(crate) fn load(store: &GraphStore, name: &str, triples: &[Triple]) -> Result<()> {
     store.load(
         vec![LoadSource::from_bytes(
             name,
             name,
             RdfFormat::NTriples,
-            bytes,
+            govgraph_connectors::run::ntriples(triples),
         )],
         &LoadOptions::default(),
         &NoProgress,

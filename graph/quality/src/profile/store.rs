@@ -9,9 +9,7 @@
 
 use govgraph_graph::GraphStore;
 use govgraph_graph::iri::{ColumnKey, DatasetKey};
-use govgraph_graph::loader::{LoadOptions, LoadSource, NoProgress};
 use govgraph_graph::vocab::{dqv, gg, prov, rdf, xsd};
-use oxigraph::io::RdfFormat;
 use oxigraph::model::{Literal, NamedNode, NamedNodeRef, Term, Triple};
 use serde::Serialize;
 use serde_json::Value;
@@ -153,21 +151,7 @@ pub fn store_profile(
         }
     }
     let graph = format!("profile:{}.{}:{stamp}", dataset.system, dataset.name);
-    let mut bytes = Vec::new();
-    for t in &out {
-        bytes.extend_from_slice(t.to_string().as_bytes());
-        bytes.extend_from_slice(b" .\n");
-    }
-    store.load(
-        vec![LoadSource::from_bytes(
-            &graph,
-            &graph,
-            RdfFormat::NTriples,
-            bytes,
-        )],
-        &LoadOptions::default(),
-        &NoProgress,
-    )?;
+    crate::store::load(store, &graph, &out)?;
     Ok(StoredProfile {
         graph,
         measurements: count,
