@@ -1547,17 +1547,9 @@ fn read_target(ctx: &Context, target: &str) -> Result<Target> {
     Ok(Target::Dataset(key, source))
 }
 
-/// A read-only session on the server a dataset was harvested from (the password comes from
-/// PGPASSWORD or the password file settings).
+/// A read-only session on the server a dataset was harvested from.
 fn pg_read_only(location: &str) -> Result<govgraph_connectors::postgres::Client> {
-    use govgraph_connectors::postgres::{PostgresOptions, begin_read_only, connect, detect_flavor};
-    let mut client = connect(&PostgresOptions::new(location))?;
-    let version: String = client
-        .query_one("SELECT version()", &[])
-        .context("reading the server version")?
-        .get(0);
-    begin_read_only(&mut client, detect_flavor(&version))?;
-    Ok(client)
+    Ok(govgraph_quality::locate::open_read_only(location)?)
 }
 
 fn print_stored(stored: &govgraph_quality::store::StoredLabels) {
@@ -1768,6 +1760,249 @@ pub fn profile(ctx: &Context, args: ProfileArgs) -> Result<ExitCode> {
             show(&c.max),
             c.semantic_type
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum QualityCommand {
+    /// Suggest rules for a catalog dataset (SYSTEM/NAME) from its schema (required and key
+    /// columns, foreign keys), a fresh profile of its data (null rates, uniqueness, accepted
+    /// values, ranges, formats, volume, freshness) and its standards (rules written on the
+    /// glossary terms its columns implement or on its domain; formats of known business
+    /// concepts and PII categories). Rules it already has are left out.
+    Suggest(QualitySuggestArgs),
+    /// Run every rule of a catalog dataset where its data lives (the file, or the PostgreSQL
+    /// table by push-down), profile it, look for anomalies in its metric history, score it per
+    /// dimension and store the run with its violations (a few failing rows each, personal
+    /// data masked). Exits 1 when a rule of severity error fails or cannot run.
+    Run(QualityRunArgs),
+    /// Write a catalog dataset's rules as an ODCS v3.1 contract (YAML), a Great Expectations
+    /// 1.x suite (JSON) or Soda checks (YAML).
+    Export(QualityExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct QualitySuggestArgs {
+    /// The dataset, as SYSTEM/NAME.
+    dataset: String,
+    /// Store the suggestions as the dataset's rules (replacing earlier applied suggestions).
+    #[arg(long)]
+    apply: bool,
+    /// Print the suggestions as a JSON array.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct QualityRunArgs {
+    /// The dataset, as SYSTEM/NAME.
+    dataset: String,
+    /// Do not profile the data first (anomalies are then judged on the history as it is).
+    #[arg(long)]
+    no_profile: bool,
+    /// Print the whole run as JSON: results with counts and masked sample rows, anomalies,
+    /// scores.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    /// Open Data Contract Standard v3.1 quality blocks, YAML.
+    Odcs,
+    /// Great Expectations 1.x expectation suite, JSON.
+    Ge,
+    /// Soda checks (SodaCL), YAML.
+    Soda,
+}
+
+#[derive(Debug, Args)]
+pub struct QualityExportArgs {
+    /// The dataset, as SYSTEM/NAME.
+    dataset: String,
+    /// The format.
+    #[arg(long, value_enum)]
+    format: ExportFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    output: Option<PathBuf>,
+}
+
+/// `govgraph quality`.
+pub fn quality(ctx: &Context, cmd: QualityCommand) -> Result<ExitCode> {
+    use govgraph_quality::rules;
+    match cmd {
+        QualityCommand::Suggest(args) => {
+            let key = dataset_key(&args.dataset)?;
+            let suggestions = {
+                let store = if args.apply {
+                    ctx.open()?
+                } else {
+                    ctx.open_for_reading()?
+                };
+                let suggestions = rules::assess::suggest_for(&store, &key)?;
+                if args.apply {
+                    let picked: Vec<rules::Rule> =
+                        suggestions.iter().map(|s| s.rule.clone()).collect();
+                    let graph = rules::store::store_rules(&store, &key, &picked)?;
+                    if !args.json {
+                        println!("stored {} rules in {graph}", picked.len());
+                    }
+                }
+                suggestions
+            };
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&suggestions)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!("{}: {} suggestions", args.dataset, suggestions.len());
+            for s in &suggestions {
+                println!(
+                    "  {:<15} {:<5} {:<13} {}",
+                    s.rule.check.rule_type(),
+                    s.rule.severity,
+                    s.source,
+                    s.rule.title
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        QualityCommand::Run(args) => {
+            let key = dataset_key(&args.dataset)?;
+            let store = ctx.open()?;
+            let options = rules::assess::AssessOptions {
+                profile: !args.no_profile,
+                store: true,
+            };
+            let a = rules::assess::assess(&store, &key, options)?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&a)?);
+            } else {
+                print_assessment(&a);
+            }
+            Ok(if a.has_errors() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        QualityCommand::Export(args) => {
+            let key = dataset_key(&args.dataset)?;
+            let store = ctx.open_for_reading()?;
+            let (found, unreadable) = rules::catalog_rules(&store, &key)?;
+            for u in &unreadable {
+                eprintln!("warning: rule {} left out: {}", u.key, u.reason);
+            }
+            let format = match args.format {
+                ExportFormat::Odcs => rules::export::Format::Odcs,
+                ExportFormat::Ge => rules::export::Format::GreatExpectations,
+                ExportFormat::Soda => rules::export::Format::Soda,
+            };
+            let table = key.name.rsplit('.').next().unwrap_or(&key.name).to_owned();
+            let text = rules::export::export(format, &args.dataset, &table, &found);
+            match &args.output {
+                Some(path) => std::fs::write(path, text)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => print!("{text}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn print_assessment(a: &govgraph_quality::rules::assess::Assessment) {
+    println!("{}: {} rows from {}", a.dataset, a.row_count, a.source);
+    for r in &a.results {
+        let detail = r.message.as_deref().unwrap_or_default();
+        println!(
+            "  {:<5} {:<5} {:<13} {:<44} {detail}",
+            r.status,
+            r.severity,
+            r.dimension,
+            r.title.chars().take(44).collect::<String>()
+        );
+    }
+    for u in &a.unreadable {
+        println!("  skip  rule {} cannot be read: {}", u.key, u.reason);
+    }
+    println!(
+        "  anomalies: {} in {} metric series",
+        a.anomalies.len(),
+        a.series_checked
+    );
+    for an in &a.anomalies {
+        println!("    {}", an.message());
+    }
+    print_scores("score", &a.scores);
+    if let Some(s) = &a.stored {
+        println!(
+            "stored {} rule runs and {} violations in {}",
+            s.rule_runs, s.violations, s.graph
+        );
+    }
+}
+
+fn print_scores(label: &str, s: &govgraph_quality::rules::score::Scores) {
+    let score = s
+        .score
+        .map_or_else(|| "-".to_owned(), |x| format!("{x:.1}"));
+    let dims: Vec<String> = s
+        .dimensions
+        .iter()
+        .map(|(d, v)| format!("{} {v:.1}", d.to_lowercase()))
+        .collect();
+    println!(
+        "  {label} {score}  ({} rules: {} pass, {} fail, {} error)  {}",
+        s.rules,
+        s.passed,
+        s.failed,
+        s.errors,
+        dims.join(", ")
+    );
+}
+
+#[derive(Debug, Args)]
+pub struct ScorecardArgs {
+    /// Only this domain (its key).
+    #[arg(long, conflicts_with = "dataset")]
+    domain: Option<String>,
+    /// Only this dataset, as SYSTEM/NAME.
+    #[arg(long)]
+    dataset: Option<String>,
+    /// Print the scorecard as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `govgraph scorecard`.
+pub fn scorecard(ctx: &Context, args: ScorecardArgs) -> Result<ExitCode> {
+    use govgraph_quality::rules::score::{Scope, scorecard};
+    let scope = match (&args.domain, &args.dataset) {
+        (Some(d), _) => Scope::Domain(d.clone()),
+        (None, Some(d)) => {
+            dataset_key(d)?;
+            Scope::Dataset(d.clone())
+        }
+        (None, None) => Scope::All,
+    };
+    let store = ctx.open_for_reading()?;
+    let card = scorecard(&store, &scope)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&card)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    print_scores("overall", &card.scores);
+    for d in &card.domains {
+        println!("domain {}", d.domain);
+        print_scores("domain", &d.scores);
+        for ds in &d.datasets {
+            println!("  {}", ds.dataset);
+            print_scores("  dataset", &ds.scores);
+            if ds.never_run > 0 {
+                println!("      {} rules have never run", ds.never_run);
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -95,6 +95,12 @@ enum Command {
     /// Profile a file: counts, nulls, distinct values, min, max, mean, standard deviation,
     /// quartiles, most frequent values, lengths, format patterns and semantic types.
     Profile(commands::ProfileArgs),
+    /// Data-quality rules: suggest them, run them, export them.
+    #[command(subcommand)]
+    Quality(commands::QualityCommand),
+    /// Quality scores per dimension, dataset and domain, from the latest run of every rule
+    /// (quality runs, dbt test results, OpenLineage assertions).
+    Scorecard(commands::ScorecardArgs),
     /// Load the demo catalog into the data directory and serve it.
     Demo(commands::DemoArgs),
 }
@@ -136,6 +142,8 @@ fn main() -> ExitCode {
         Command::Audit(args) => commands::audit(&ctx, args),
         Command::Classify(args) => commands::classify(&ctx, args),
         Command::Profile(args) => commands::profile(&ctx, args),
+        Command::Quality(cmd) => commands::quality(&ctx, cmd),
+        Command::Scorecard(args) => commands::scorecard(&ctx, args),
         Command::Demo(args) => commands::demo(&ctx, args),
     };
     match result {

@@ -52,6 +52,7 @@ namespace!(
     MAXIMUM_VALUE = "MaximumValue", MEAN_VALUE = "MeanValue", STANDARD_DEVIATION = "StandardDeviation",
     FIRST_QUARTILE = "FirstQuartile", MEDIAN = "Median", THIRD_QUARTILE = "ThirdQuartile",
     MINIMUM_LENGTH = "MinimumLength", MAXIMUM_LENGTH = "MaximumLength", MEAN_LENGTH = "MeanLength",
+    SAMPLE_ROW = "sampleRow", EXPECTED_VALUE = "expectedValue", QUALITY_SCORE = "QualityScore",
 });
 
 namespace!(

@@ -92,3 +92,19 @@ pub fn locate(store: &GraphStore, dataset: &DatasetKey) -> Result<DatasetSource>
         }),
     }
 }
+
+/// A read-only session on the PostgreSQL server at `location` (the password comes from
+/// `PGPASSWORD` or the password-file settings, never from the catalog).
+pub fn open_read_only(location: &str) -> Result<govgraph_connectors::postgres::Client> {
+    use govgraph_connectors::postgres::{PostgresOptions, begin_read_only, connect, detect_flavor};
+    let mut client = connect(&PostgresOptions::new(location))?;
+    let version: String = client
+        .query_one("SELECT version()", &[])
+        .map_err(|e| Error::Source {
+            location: location.to_owned(),
+            message: format!("reading the server version: {e}"),
+        })?
+        .get(0);
+    begin_read_only(&mut client, detect_flavor(&version))?;
+    Ok(client)
+}

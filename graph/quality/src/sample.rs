@@ -250,3 +250,158 @@ pub fn from_table_sample(sample: &TableSample) -> Vec<ColumnSample> {
         })
         .collect()
 }
+
+/// Reads every row of a data file, handing `visit` the values of `columns` (in that order;
+/// nulls as `None`) until it returns `false`. Returns the rows read. A column the file lacks is
+/// an error for CSV and Parquet; in JSON lines a missing key is a null.
+pub(crate) fn visit_rows(
+    path: &Path,
+    columns: &[String],
+    visit: &mut dyn FnMut(&[Option<&str>]) -> bool,
+) -> Result<u64> {
+    let location = path.display().to_string();
+    let missing = |name: &str| Error::Invalid {
+        location: location.clone(),
+        field: name.to_owned(),
+        message: "the catalog has this column but the file does not".to_owned(),
+    };
+    let mut read = 0u64;
+    match extension(path).as_str() {
+        ext @ ("csv" | "txt" | "tsv" | "tab") => {
+            let delimiter = if matches!(ext, "tsv" | "tab") {
+                b'\t'
+            } else {
+                let mut first = String::new();
+                BufReader::new(open(path, &location)?)
+                    .read_line(&mut first)
+                    .map_err(|e| Error::Source {
+                        location: location.clone(),
+                        message: e.to_string(),
+                    })?;
+                sniff(&first)
+            };
+            let mut reader = csv::ReaderBuilder::new()
+                .delimiter(delimiter)
+                .flexible(true)
+                .from_reader(open(path, &location)?);
+            let headers = reader
+                .headers()
+                .map_err(|e| csv_error(&location, &e))?
+                .clone();
+            let at = columns
+                .iter()
+                .map(|c| {
+                    headers
+                        .iter()
+                        .position(|h| h.trim() == c)
+                        .ok_or_else(|| missing(c))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let mut record = csv::StringRecord::new();
+            loop {
+                match reader.read_record(&mut record) {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => return Err(csv_error(&location, &e)),
+                }
+                read += 1;
+                let row: Vec<Option<&str>> = at
+                    .iter()
+                    .map(|i| record.get(*i).filter(|v| !is_null(v)))
+                    .collect();
+                if !visit(&row) {
+                    break;
+                }
+            }
+        }
+        "jsonl" | "ndjson" | "json" => {
+            let reader = BufReader::new(open(path, &location)?);
+            let mut flat = Vec::new();
+            for (i, line) in reader.lines().enumerate() {
+                let line = line.map_err(|e| Error::Source {
+                    location: location.clone(),
+                    message: e.to_string(),
+                })?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let object = json_line_object(&line, &location, i + 1)?;
+                read += 1;
+                flat.clear();
+                flatten("", &object, &mut flat);
+                let row: Vec<Option<&str>> = columns
+                    .iter()
+                    .map(|c| {
+                        flat.iter()
+                            .find(|(n, _)| n == c)
+                            .and_then(|(_, v)| v.as_deref())
+                    })
+                    .collect();
+                if !visit(&row) {
+                    break;
+                }
+            }
+        }
+        "parquet" | "pq" => {
+            let invalid = |e: parquet::errors::ParquetError| Error::Invalid {
+                location: location.clone(),
+                field: "(file)".to_owned(),
+                message: e.to_string(),
+            };
+            let reader = SerializedFileReader::new(open(path, &location)?).map_err(invalid)?;
+            let schema = reader.metadata().file_metadata().schema_descr_ptr();
+            let fields: Vec<String> = schema
+                .root_schema()
+                .get_fields()
+                .iter()
+                .map(|f| f.name().to_owned())
+                .collect();
+            let at = columns
+                .iter()
+                .map(|c| fields.iter().position(|f| f == c).ok_or_else(|| missing(c)))
+                .collect::<Result<Vec<_>>>()?;
+            // The Parquet reader can panic on corrupt pages; that is an error in the file.
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let mut texts: Vec<Option<String>> = vec![None; fields.len()];
+                for row in reader.get_row_iter(None).map_err(invalid)? {
+                    let row = row.map_err(invalid)?;
+                    for (slot, (_, field)) in texts.iter_mut().zip(row.get_column_iter()) {
+                        *slot = match field {
+                            Field::Null => None,
+                            Field::Str(s) => Some(s.clone()),
+                            Field::Bytes(b) => {
+                                std::str::from_utf8(b.data()).ok().map(str::to_owned)
+                            }
+                            other => Some(other.to_string()),
+                        };
+                    }
+                    read += 1;
+                    let values: Vec<Option<&str>> = at
+                        .iter()
+                        .map(|i| texts.get(*i).and_then(|t| t.as_deref()))
+                        .collect();
+                    if !visit(&values) {
+                        break;
+                    }
+                }
+                Ok(())
+            }));
+            outcome.unwrap_or_else(|_| {
+                Err(Error::Invalid {
+                    location: location.clone(),
+                    field: "(file)".to_owned(),
+                    message: "corrupt Parquet data".to_owned(),
+                })
+            })?;
+        }
+        _ => {
+            return Err(Error::Invalid {
+                location,
+                field: "(file name)".to_owned(),
+                message: "unknown format; expected .csv, .tsv, .jsonl, .ndjson, .json or .parquet"
+                    .to_owned(),
+            });
+        }
+    }
+    Ok(read)
+}

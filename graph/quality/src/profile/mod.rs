@@ -8,7 +8,7 @@
 //! definitions hold for every source: quartiles are the values at rank ⌊q·(n−1)⌋ of the
 //! sorted non-null numbers (dates by day), the standard deviation is the sample one.
 
-mod accumulate;
+pub(crate) mod accumulate;
 mod files;
 pub mod postgres;
 pub(crate) mod sketch;

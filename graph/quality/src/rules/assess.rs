@@ -1,0 +1,293 @@
+//! One assessment of a catalog dataset: profile it (adding to its metric history), run every
+//! rule that applies to it where its data lives, look for anomalies in its history, score it
+//! and store the whole run. And suggestions for a dataset from its catalog entry and a fresh
+//! profile.
+
+use std::collections::HashMap;
+
+use govgraph_graph::GraphStore;
+use govgraph_graph::iri::DatasetKey;
+use oxigraph::model::Term;
+use serde::Serialize;
+
+use super::anomaly::{Anomaly, detect};
+use super::run::{KeySet, RuleResult, RunOptions, file_keys, run_file, run_postgres};
+use super::score::{Outcome, Scores, score};
+use super::store::{StoredRun, now_stamp, store_run};
+use super::suggest::{Suggestion, assign_iris, catalog_facts, suggest};
+use super::{Check, Rule, UnreadableRule, catalog_columns, catalog_rules};
+use crate::error::{Error, Result};
+use crate::locate::{DatasetSource, locate, open_read_only};
+use crate::profile::DatasetProfile;
+
+/// What an assessment found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Assessment {
+    /// `SYSTEM/NAME`.
+    pub dataset: String,
+    /// Where the data was read: a file path or `postgres://…/schema.table`.
+    pub source: String,
+    /// When the run started.
+    pub started: String,
+    /// Rows in the data.
+    pub row_count: u64,
+    /// One result per rule.
+    pub results: Vec<RuleResult>,
+    /// Stored rules that could not be read, with the reason.
+    pub unreadable: Vec<UnreadableRule>,
+    /// Metric series judged for anomalies.
+    pub series_checked: usize,
+    /// Anomalies found in them.
+    pub anomalies: Vec<Anomaly>,
+    /// The scores of this run.
+    pub scores: Scores,
+    /// The profile's graph, when the run profiled the data.
+    pub profile_graph: Option<String>,
+    /// What was stored.
+    pub stored: Option<StoredRun>,
+}
+
+impl Assessment {
+    /// Whether a rule of severity `error` failed or could not run.
+    pub fn has_errors(&self) -> bool {
+        self.results
+            .iter()
+            .any(|r| r.severity == "error" && r.status != "pass")
+    }
+}
+
+/// How to assess.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AssessOptions {
+    /// Profile the data first (its metrics join the history anomalies are judged on).
+    pub profile: bool,
+    /// Store the run in the graph.
+    pub store: bool,
+}
+
+impl Default for AssessOptions {
+    fn default() -> Self {
+        Self {
+            profile: true,
+            store: true,
+        }
+    }
+}
+
+fn text(t: Option<&Term>) -> Option<String> {
+    match t {
+        Some(Term::Literal(l)) => Some(l.value().to_owned()),
+        Some(Term::NamedNode(n)) => Some(n.as_str().to_owned()),
+        _ => None,
+    }
+}
+
+/// Columns whose values are masked in sample rows: those tagged as personal data or
+/// restricted, with the category.
+pub fn masked_columns(store: &GraphStore, dataset: &DatasetKey) -> Result<HashMap<String, String>> {
+    let iri = store.scheme().dataset(dataset);
+    let rows = store.select(&format!(
+        "SELECT ?name ?tag WHERE {{ ?col gg:columnOf {iri} ; csvw:name ?name ; gg:tag ?tag }}"
+    ))?;
+    let mut out = HashMap::new();
+    for r in &rows {
+        let (Some(name), Some(tag)) = (text(r.get("name")), text(r.get("tag"))) else {
+            continue;
+        };
+        let key = tag.rsplit('/').next().unwrap_or(&tag);
+        let why = if let Some(category) = key.strip_prefix("pii.") {
+            category.to_owned()
+        } else if key == "pii" || key == "restricted" {
+            key.to_owned()
+        } else {
+            continue;
+        };
+        out.insert(name, why);
+    }
+    Ok(out)
+}
+
+/// The dataset a reference rule points to.
+fn referenced(dataset: &DatasetKey, references: &str) -> DatasetKey {
+    match references.split_once('/') {
+        Some((system, name)) => DatasetKey::new(system, name),
+        None => DatasetKey::new(&dataset.system, references),
+    }
+}
+
+fn profile_of(dataset: &DatasetKey, source: &DatasetSource) -> Result<DatasetProfile> {
+    let mut profile = match source {
+        DatasetSource::File(path) => crate::profile::profile_file(path)?,
+        DatasetSource::Postgres {
+            location,
+            schema,
+            table,
+        } => {
+            let mut client = open_read_only(location)?;
+            crate::profile::postgres::profile_table(&mut client, schema, table)?
+        }
+    };
+    profile.dataset = format!("{}/{}", dataset.system, dataset.name);
+    Ok(profile)
+}
+
+/// Assesses `dataset`.
+pub fn assess(
+    store: &GraphStore,
+    dataset: &DatasetKey,
+    options: AssessOptions,
+) -> Result<Assessment> {
+    let (started, _) = now_stamp();
+    let label = format!("{}/{}", dataset.system, dataset.name);
+    let (rules, unreadable) = catalog_rules(store, dataset)?;
+    let columns = catalog_columns(store, dataset)?;
+    let source = locate(store, dataset)?;
+    let run_options = RunOptions {
+        masked: masked_columns(store, dataset)?,
+        now_micros: None,
+    };
+    let mut profile_graph = None;
+    if options.profile {
+        let profile = profile_of(dataset, &source)?;
+        if options.store {
+            profile_graph =
+                Some(crate::profile::store::store_profile(store, dataset, &profile)?.graph);
+        }
+    }
+    let (row_count, results, where_) = match &source {
+        DatasetSource::File(path) => {
+            let mut parents = |rule: &Rule| -> std::result::Result<KeySet, String> {
+                let Check::Referential {
+                    references,
+                    columns,
+                } = &rule.check
+                else {
+                    return Err("not a reference rule".to_owned());
+                };
+                let parent = referenced(dataset, references);
+                let to = if columns.is_empty() {
+                    rule.columns.clone()
+                } else {
+                    columns.clone()
+                };
+                match locate(store, &parent).map_err(|e| e.to_string())? {
+                    DatasetSource::File(p) => file_keys(&p, &to).map_err(|e| e.to_string()),
+                    DatasetSource::Postgres { .. } => Err(format!(
+                        "{}/{} lives in PostgreSQL; a file cannot be checked against it",
+                        parent.system, parent.name
+                    )),
+                }
+            };
+            let (rows, results) = run_file(path, &columns, &rules, &mut parents, &run_options)?;
+            (rows, results, path.display().to_string())
+        }
+        DatasetSource::Postgres {
+            location,
+            schema,
+            table,
+        } => {
+            let mut client = open_read_only(location)?;
+            let mut parent = |rule: &Rule| -> std::result::Result<(String, String), String> {
+                let Check::Referential { references, .. } = &rule.check else {
+                    return Err("not a reference rule".to_owned());
+                };
+                let parent = referenced(dataset, references);
+                match locate(store, &parent).map_err(|e| e.to_string())? {
+                    DatasetSource::Postgres {
+                        location: l,
+                        schema,
+                        table,
+                    } if &l == location => Ok((schema, table)),
+                    _ => Err(format!(
+                        "{}/{} is not a table of the same PostgreSQL database",
+                        parent.system, parent.name
+                    )),
+                }
+            };
+            let (rows, results) = run_postgres(
+                &mut client,
+                schema,
+                table,
+                &rules,
+                &mut parent,
+                &run_options,
+            )?;
+            let _ = client.batch_execute("ROLLBACK");
+            (rows, results, format!("{location}/{schema}.{table}"))
+        }
+    };
+    let (series_checked, anomalies) = detect(store, dataset)?;
+    let mut outcomes: Vec<Outcome> = results
+        .iter()
+        .map(|r| Outcome {
+            dimension: r.dimension.clone(),
+            severity: r.severity.clone(),
+            pass_rate: r.pass_rate,
+            status: r.status.clone(),
+        })
+        .collect();
+    if series_checked > 0 {
+        outcomes.push(Outcome {
+            dimension: "Accuracy".to_owned(),
+            severity: "warn".to_owned(),
+            pass_rate: Some(1.0 - anomalies.len() as f64 / series_checked as f64),
+            status: if anomalies.is_empty() { "pass" } else { "fail" }.to_owned(),
+        });
+    }
+    let scores = score(&outcomes);
+    let stored = if options.store {
+        Some(store_run(
+            store,
+            dataset,
+            &started,
+            &results,
+            &scores,
+            (series_checked > 0).then_some((series_checked, anomalies.as_slice())),
+        )?)
+    } else {
+        None
+    };
+    Ok(Assessment {
+        dataset: label,
+        source: where_,
+        started,
+        row_count,
+        results,
+        unreadable,
+        series_checked,
+        anomalies,
+        scores,
+        profile_graph,
+        stored,
+    })
+}
+
+/// Suggestions for `dataset` from its catalog entry, its standards and a fresh profile of its
+/// data (when the data can be found).
+pub fn suggest_for(store: &GraphStore, dataset: &DatasetKey) -> Result<Vec<Suggestion>> {
+    let facts = catalog_facts(store, dataset)?;
+    if facts.columns.is_empty() && !crate::store::dataset_exists(store, dataset)? {
+        return Err(Error::NotFound(format!(
+            "dataset {}/{}",
+            dataset.system, dataset.name
+        )));
+    }
+    let profile = match locate(store, dataset) {
+        Ok(source) => Some(profile_of(dataset, &source)?),
+        Err(Error::NotFound(_)) => None,
+        Err(e) => return Err(e),
+    };
+    let (existing, _) = catalog_rules(store, dataset)?;
+    let existing: Vec<Rule> = existing
+        .into_iter()
+        .filter(|r| r.origin != "suggested")
+        .collect();
+    let mut out = suggest(
+        &facts,
+        profile.as_ref(),
+        &existing,
+        super::run::now_micros(),
+    );
+    assign_iris(store, &mut out);
+    Ok(out)
+}
