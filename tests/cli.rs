@@ -620,3 +620,291 @@ fn postgres_tables_are_profiled_by_push_down_and_classified_from_samples() {
     let tagged = "SELECT (COUNT(*) AS ?n) WHERE { ?c csvw:name \"iban\" ; gg:tag <https://id.govgraph.dev/tag/pii.iban> }";
     assert_eq!(count(&data, tagged), 1);
 }
+
+#[test]
+fn quality_rules_are_suggested_run_scored_and_exported() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shop = root.join("graph/quality/tests/rules/shop");
+    let lake = dir.path().join("lake");
+    std::fs::create_dir(&lake).unwrap();
+    for f in ["orders.csv", "customers.csv"] {
+        std::fs::copy(shop.join(f), lake.join(f)).unwrap();
+    }
+    ok(
+        &data,
+        &[
+            "ingest",
+            "files",
+            lake.to_str().unwrap(),
+            "--system",
+            "lake",
+        ],
+    );
+    ok(&data, &["load", shop.join("catalog.ttl").to_str().unwrap()]);
+    ok(&data, &["classify", "lake/customers", "--json"]);
+
+    // Suggestions: the glossary term's standard reaches customers.email; applying stores them.
+    let out = ok(
+        &data,
+        &["quality", "suggest", "lake/customers", "--apply", "--json"],
+    );
+    let suggestions: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let email_format = suggestions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["source"] == "glossary" && s["columns"][0] == "email")
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(email_format["check"]["type"], "regex");
+    let applied = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <urn:govgraph:graph:quality-rules:lake.customers> { ?r a gg:QualityRule } }";
+    assert_eq!(
+        count(&data, applied),
+        suggestions.as_array().unwrap().len() as u64
+    );
+
+    // A run with failing error rules exits 1 and prints the whole run.
+    let run = govgraph(&data, &["quality", "run", "lake/customers", "--json"]);
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let result = |rule: &str| {
+        report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["rule"].as_str().unwrap().contains(rule))
+            .cloned()
+            .unwrap_or_else(|| panic!("{rule}: {report:#}"))
+    };
+    let email = result("email.regex");
+    assert_eq!(
+        (email["status"].as_str(), email["failed"].as_u64()),
+        (Some("fail"), Some(1))
+    );
+    assert_eq!(
+        email["samples"][0]["email"], "***email***",
+        "personal data is masked"
+    );
+    assert_eq!(email["samples"][0]["customer_id"], "7");
+    assert_eq!(result("customers-country-code")["failed"], 1);
+    assert!(
+        report["profile_graph"]
+            .as_str()
+            .unwrap()
+            .starts_with("profile:lake.customers:")
+    );
+    let stored = report["stored"]["graph"].as_str().unwrap();
+    let samples = format!(
+        "SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <urn:govgraph:graph:{stored}> {{ ?v a gg:Violation ; gg:sampleRow ?s FILTER(CONTAINS(?s, \"***email***\")) }} }}"
+    );
+    assert!(count(&data, &samples) >= 1);
+
+    // orders: the planted defects fail, the volume passes; the scorecard agrees with the run.
+    let run = govgraph(&data, &["quality", "run", "lake/orders", "--json"]);
+    assert_eq!(run.status.code(), Some(1));
+    let orders: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let failed = orders["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "fail")
+        .count();
+    assert_eq!(failed, 9, "{orders:#}");
+    let card: serde_json::Value =
+        serde_json::from_str(&ok(&data, &["scorecard", "--domain", "sales", "--json"])).unwrap();
+    assert_eq!(card["domains"][0]["domain"], "sales");
+    assert_eq!(card["domains"][0]["datasets"][0]["dataset"], "lake/orders");
+    assert_eq!(
+        card["domains"][0]["datasets"][0]["score"],
+        orders["scores"]["score"]
+    );
+    let all: serde_json::Value =
+        serde_json::from_str(&ok(&data, &["scorecard", "--json"])).unwrap();
+    assert_eq!(
+        all["domains"].as_array().unwrap().len(),
+        2,
+        "sales and datasets without a domain"
+    );
+
+    // Exports render the stored rules; Soda's matches the library's expectation file.
+    let soda = ok(
+        &data,
+        &["quality", "export", "lake/orders", "--format", "soda"],
+    );
+    assert_eq!(
+        soda,
+        std::fs::read_to_string(shop.join("orders.soda.yaml")).unwrap()
+    );
+    let ge: serde_json::Value = serde_json::from_str(&ok(
+        &data,
+        &["quality", "export", "lake/orders", "--format", "ge"],
+    ))
+    .unwrap();
+    assert_eq!(ge["expectations"].as_array().unwrap().len(), 10);
+    let odcs = ok(
+        &data,
+        &["quality", "export", "lake/orders", "--format", "odcs"],
+    );
+    assert!(odcs.contains("apiVersion: v3.1.0"), "{odcs}");
+
+    // A dataset that is not in the catalog is a clear error.
+    let missing = govgraph(&data, &["quality", "run", "lake/nothing"]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("lake/nothing"));
+    // The store is still valid after all of it.
+    ok(&data, &["validate"]);
+}
+
+#[test]
+fn quality_rules_run_on_postgres_by_push_down() {
+    let Some(url) = std::env::var("GOVGRAPH_TEST_POSTGRES_URL").ok() else {
+        eprintln!("skipped: GOVGRAPH_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let admin = |sql: &str| {
+        let out = Command::new("psql")
+            .args([url.as_str(), "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            .env("PGOPTIONS", "-c client_min_messages=warning")
+            .output()
+            .expect("psql");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    admin(
+        "DROP SCHEMA IF EXISTS govgraph_cli_dq CASCADE; CREATE SCHEMA govgraph_cli_dq;
+         CREATE TABLE govgraph_cli_dq.customers (id integer PRIMARY KEY, email text);
+         CREATE TABLE govgraph_cli_dq.orders (id integer PRIMARY KEY,
+           customer_id integer REFERENCES govgraph_cli_dq.customers (id),
+           status text NOT NULL, amount numeric(10,2) CHECK (amount > -1000), placed timestamptz);
+         INSERT INTO govgraph_cli_dq.customers SELECT g, 'c' || g || '@example.com' FROM generate_series(1, 20) g;
+         INSERT INTO govgraph_cli_dq.orders SELECT g, 1 + g % 20, CASE WHEN g % 10 = 0 THEN 'lost' ELSE 'open' END,
+           CASE WHEN g = 7 THEN -5 ELSE g * 1.5 END, now() - g * interval '1 hour' FROM generate_series(1, 60) g;",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(
+        &data,
+        &[
+            "ingest",
+            "postgres",
+            &url,
+            "--schema",
+            "govgraph_cli_dq",
+            "--system",
+            "wh",
+        ],
+    );
+    // The harvested constraints are rules, and the data keeps them.
+    let run = govgraph(
+        &data,
+        &["quality", "run", "wh/govgraph_cli_dq.orders", "--json"],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&run.stderr)));
+    assert!(run.status.success(), "{report:#}");
+    let results = report["results"].as_array().unwrap();
+    assert!(results.len() >= 4, "{report:#}");
+    assert!(
+        results
+            .iter()
+            .all(|r| r["status"] == "pass" && r["checked"] == 60),
+        "{report:#}"
+    );
+    assert!(results.iter().any(|r| r["rule_type"] == "referential"));
+    // A steward adds rules by hand; they run by push-down with the same meaning as on files.
+    let rules = dir.path().join("rules.ttl");
+    std::fs::write(
+        &rules,
+        r#"@prefix gg: <https://govgraph.dev/ns#> . @prefix dct: <http://purl.org/dc/terms/> .
+<https://id.govgraph.dev/rule/dq-status> a gg:QualityRule ; dct:title "status is open or closed" ;
+  gg:ruleType "accepted_values" ; gg:parameters "{\"values\": [\"open\", \"closed\"]}" ; gg:severity "warn" ;
+  gg:appliesTo <https://id.govgraph.dev/dataset/wh/govgraph_cli_dq.orders/column/status> .
+<https://id.govgraph.dev/rule/dq-amount> a gg:QualityRule ; dct:title "amount is positive" ;
+  gg:ruleType "range" ; gg:parameters "{\"min\": 0}" ; gg:severity "error" ;
+  gg:appliesTo <https://id.govgraph.dev/dataset/wh/govgraph_cli_dq.orders/column/amount> .
+<https://id.govgraph.dev/rule/dq-fresh> a gg:QualityRule ; dct:title "placed within a day" ;
+  gg:ruleType "freshness" ; gg:parameters "{\"column\": \"placed\", \"max_age\": \"P1D\"}" ; gg:severity "warn" ;
+  gg:appliesTo <https://id.govgraph.dev/dataset/wh/govgraph_cli_dq.orders> .
+"#,
+    )
+    .unwrap();
+    ok(&data, &["load", rules.to_str().unwrap()]);
+    let run = govgraph(
+        &data,
+        &["quality", "run", "wh/govgraph_cli_dq.orders", "--json"],
+    );
+    admin("DROP SCHEMA govgraph_cli_dq CASCADE");
+    assert_eq!(run.status.code(), Some(1), "the amount rule is an error");
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let result = |rule: &str| {
+        report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["rule"] == rule)
+            .cloned()
+            .unwrap_or_else(|| panic!("{rule}: {report:#}"))
+    };
+    assert_eq!(result("dq-status")["failed"], 6);
+    assert_eq!(result("dq-status")["samples"].as_array().unwrap().len(), 5);
+    assert_eq!(result("dq-amount")["failed"], 1);
+    assert_eq!(result("dq-amount")["samples"][0]["id"], 7);
+    assert_eq!(result("dq-fresh")["status"], "pass");
+    assert!(report["scores"]["dimensions"]["Validity"].as_f64().unwrap() < 100.0);
+}
+
+#[test]
+fn llm_suggestions_need_the_feature_or_fall_back_when_the_model_is_unreachable() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let lake = dir.path().join("lake");
+    std::fs::create_dir(&lake).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        root.join("graph/quality/tests/rules/shop/orders.csv"),
+        lake.join("orders.csv"),
+    )
+    .unwrap();
+    ok(
+        &data,
+        &[
+            "ingest",
+            "files",
+            lake.to_str().unwrap(),
+            "--system",
+            "lake",
+        ],
+    );
+    let out = govgraph(
+        &data,
+        &[
+            "quality",
+            "suggest",
+            "lake/orders",
+            "--llm",
+            "--llm-base-url",
+            "http://127.0.0.1:9/v1",
+            "--json",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if cfg!(feature = "openai") {
+        // The offline suggestions stand, and the warning says why the model's are missing.
+        assert!(out.status.success(), "{stderr}");
+        assert!(stderr.contains("only the offline suggestions"), "{stderr}");
+        let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(!s.as_array().unwrap().is_empty());
+    } else {
+        assert!(!out.status.success());
+        assert!(stderr.contains("`openai` feature"), "{stderr}");
+    }
+}

@@ -1,10 +1,13 @@
 //! govgraph's agents: the layer that answers people's questions from the graph.
 //!
-//! It starts with [`overview`], the catalog at a glance; question answering and the data
-//! product builder build on the same store API. This crate knows no HTTP.
+//! It starts with [`overview`], the catalog at a glance, and [`quality`], rule suggestions
+//! from a language model; question answering and the data product builder build on the same
+//! store API. This crate knows no HTTP.
 
 #[cfg(feature = "openai")]
 pub mod embed;
+pub mod error;
+pub mod quality;
 
 use govgraph_graph::oxigraph::model::Term;
 use govgraph_graph::{GraphStore, Result};

@@ -1792,6 +1792,21 @@ pub struct QualitySuggestArgs {
     /// Print the suggestions as a JSON array.
     #[arg(long)]
     json: bool,
+    /// Also ask an OpenAI-compatible LLM for rules (it sees the dataset's shape, never
+    /// personal values); its answers are checked like any stored rule. Needs a build with
+    /// the `openai` feature. The key comes from GOVGRAPH_LLM_API_KEY.
+    #[arg(long)]
+    llm: bool,
+    /// The LLM endpoint's API base.
+    #[arg(
+        long,
+        env = "GOVGRAPH_LLM_BASE_URL",
+        default_value = "https://api.openai.com/v1"
+    )]
+    llm_base_url: String,
+    /// The LLM model.
+    #[arg(long, env = "GOVGRAPH_LLM_MODEL", default_value = "gpt-4o-mini")]
+    llm_model: String,
 }
 
 #[derive(Debug, Args)]
@@ -1841,7 +1856,25 @@ pub fn quality(ctx: &Context, cmd: QualityCommand) -> Result<ExitCode> {
                 } else {
                     ctx.open_for_reading()?
                 };
-                let suggestions = rules::assess::suggest_for(&store, &key)?;
+                let (facts, profile, existing) = rules::assess::suggestion_inputs(&store, &key)?;
+                let mut suggestions = rules::suggest::suggest(
+                    &facts,
+                    profile.as_ref(),
+                    &existing,
+                    rules::run::now_micros(),
+                );
+                if args.llm {
+                    let mut known = existing.clone();
+                    known.extend(suggestions.iter().map(|s| s.rule.clone()));
+                    suggestions.extend(llm_suggestions(
+                        &args,
+                        &key,
+                        &facts,
+                        profile.as_ref(),
+                        &known,
+                    )?);
+                }
+                rules::suggest::assign_iris(&store, &mut suggestions);
                 if args.apply {
                     let picked: Vec<rules::Rule> =
                         suggestions.iter().map(|s| s.rule.clone()).collect();
@@ -1909,6 +1942,49 @@ pub fn quality(ctx: &Context, cmd: QualityCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Rule suggestions from the configured LLM. When the model cannot be reached, the offline
+/// suggestions stand and a warning says so.
+#[cfg(feature = "openai")]
+fn llm_suggestions(
+    args: &QualitySuggestArgs,
+    key: &govgraph_graph::DatasetKey,
+    facts: &govgraph_quality::rules::suggest::CatalogFacts,
+    profile: Option<&govgraph_quality::profile::DatasetProfile>,
+    known: &[govgraph_quality::rules::Rule],
+) -> Result<Vec<govgraph_quality::rules::suggest::Suggestion>> {
+    use govgraph_agents::quality::{LlmConfig, LlmRuleSuggester, parse_rule_reply, rule_prompt};
+    let mut config = LlmConfig::new(&args.llm_base_url, &args.llm_model);
+    config.api_key = std::env::var("GOVGRAPH_LLM_API_KEY").ok();
+    let prompt = rule_prompt(key, facts, profile, known);
+    let answer = match LlmRuleSuggester::new(config).and_then(|llm| llm.ask(&prompt)) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("warning: {e}; only the offline suggestions are given");
+            return Ok(Vec::new());
+        }
+    };
+    let columns: Vec<String> = match profile {
+        Some(p) => p.columns.iter().map(|c| c.name.clone()).collect(),
+        None => facts.columns.iter().map(|c| c.name.clone()).collect(),
+    };
+    let (kept, rejected) = parse_rule_reply(&answer, key, &columns, known);
+    for r in rejected {
+        eprintln!("warning: LLM suggestion left out: {r}");
+    }
+    Ok(kept)
+}
+
+#[cfg(not(feature = "openai"))]
+fn llm_suggestions(
+    _: &QualitySuggestArgs,
+    _: &govgraph_graph::DatasetKey,
+    _: &govgraph_quality::rules::suggest::CatalogFacts,
+    _: Option<&govgraph_quality::profile::DatasetProfile>,
+    _: &[govgraph_quality::rules::Rule],
+) -> Result<Vec<govgraph_quality::rules::suggest::Suggestion>> {
+    bail!("--llm needs a build with the `openai` feature (cargo build --features openai)")
 }
 
 fn print_assessment(a: &govgraph_quality::rules::assess::Assessment) {

@@ -14,7 +14,7 @@ use super::anomaly::{Anomaly, detect};
 use super::run::{KeySet, RuleResult, RunOptions, file_keys, run_file, run_postgres};
 use super::score::{Outcome, Scores, score};
 use super::store::{StoredRun, now_stamp, store_run};
-use super::suggest::{Suggestion, assign_iris, catalog_facts, suggest};
+use super::suggest::{CatalogFacts, Suggestion, assign_iris, catalog_facts, suggest};
 use super::{Check, Rule, UnreadableRule, catalog_columns, catalog_rules};
 use crate::error::{Error, Result};
 use crate::locate::{DatasetSource, locate, open_read_only};
@@ -262,9 +262,13 @@ pub fn assess(
     })
 }
 
-/// Suggestions for `dataset` from its catalog entry, its standards and a fresh profile of its
-/// data (when the data can be found).
-pub fn suggest_for(store: &GraphStore, dataset: &DatasetKey) -> Result<Vec<Suggestion>> {
+/// What suggestions are drawn from: the catalog's facts, a fresh profile of the data (when
+/// it can be found), and the rules the dataset already has (applied suggestions left out, as
+/// they are replaced).
+pub fn suggestion_inputs(
+    store: &GraphStore,
+    dataset: &DatasetKey,
+) -> Result<(CatalogFacts, Option<DatasetProfile>, Vec<Rule>)> {
     let facts = catalog_facts(store, dataset)?;
     if facts.columns.is_empty() && !crate::store::dataset_exists(store, dataset)? {
         return Err(Error::NotFound(format!(
@@ -278,10 +282,17 @@ pub fn suggest_for(store: &GraphStore, dataset: &DatasetKey) -> Result<Vec<Sugge
         Err(e) => return Err(e),
     };
     let (existing, _) = catalog_rules(store, dataset)?;
-    let existing: Vec<Rule> = existing
+    let existing = existing
         .into_iter()
         .filter(|r| r.origin != "suggested")
         .collect();
+    Ok((facts, profile, existing))
+}
+
+/// Suggestions for `dataset` from its catalog entry, its standards and a fresh profile of its
+/// data (when the data can be found).
+pub fn suggest_for(store: &GraphStore, dataset: &DatasetKey) -> Result<Vec<Suggestion>> {
+    let (facts, profile, existing) = suggestion_inputs(store, dataset)?;
     let mut out = suggest(
         &facts,
         profile.as_ref(),

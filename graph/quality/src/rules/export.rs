@@ -569,11 +569,11 @@ mod tests {
                 { "invalid_count(status) = 0": { "valid values": ["open", "yes", "10", "a: b"] } },
             ],
             "empty": [],
-            "n": 3,
+            "total": 3,
         });
         assert_eq!(
             yaml(&v),
-            "checks for orders:\n  - missing_count(email) = 0:\n      name: email is never null\n  - invalid_count(status) = 0:\n      valid values:\n        - open\n        - \"yes\"\n        - \"10\"\n        - \"a: b\"\nempty: []\nn: 3\n"
+            "checks for orders:\n  - missing_count(email) = 0:\n      name: email is never null\n  - invalid_count(status) = 0:\n      valid values:\n        - open\n        - \"yes\"\n        - \"10\"\n        - \"a: b\"\nempty: []\ntotal: 3\n"
         );
     }
 }

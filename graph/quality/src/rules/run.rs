@@ -103,9 +103,14 @@ impl RuleResult {
         self.status = if failing { "fail" } else { "pass" }.to_owned();
         if self.message.is_none() && self.failed > 0 {
             self.message = Some(format!(
-                "{} of {} rows fail ({:.2}%)",
+                "{} of {} {} ({:.2}%)",
                 self.failed,
                 self.checked,
+                if self.checked == 1 {
+                    "row fails"
+                } else {
+                    "rows fail"
+                },
                 100.0 * self.failed as f64 / self.checked.max(1) as f64
             ));
         }
@@ -114,6 +119,10 @@ impl RuleResult {
         }
         self
     }
+}
+
+fn plural<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
 }
 
 /// How to run.
@@ -256,7 +265,11 @@ fn row_count(mut r: RuleResult, rows: u64, min: Option<u64>, max: Option<u64>) -
         (None, Some(b)) => format!("at most {b}"),
         (None, None) => "any number".to_owned(),
     };
-    r.message = Some(format!("{rows} rows; expected {expected}"));
+    r.message = Some(format!(
+        "{} {}; expected {expected}",
+        rows,
+        plural(rows, "row", "rows")
+    ));
     r
 }
 
@@ -399,8 +412,10 @@ pub fn run_file(
                 let mut r = r.settle(&rule.check);
                 if r.failed > 0 {
                     r.message = Some(format!(
-                        "{} rows repeat a value already seen (of {} checked)",
-                        r.failed, r.checked
+                        "{} {} a value already seen (of {} checked)",
+                        r.failed,
+                        plural(r.failed, "row repeats", "rows repeat"),
+                        r.checked
                     ));
                 }
                 r
@@ -554,8 +569,10 @@ fn run_one(
                     ),
                 )?;
                 r.message = Some(format!(
-                    "{} rows repeat a value already seen (of {} checked)",
-                    r.failed, r.checked
+                    "{} {} a value already seen (of {} checked)",
+                    r.failed,
+                    plural(r.failed, "row repeats", "rows repeat"),
+                    r.checked
                 ));
             }
             r.sql = Some(dupes);
