@@ -441,6 +441,12 @@ fn dbt_ingestion_and_classification_end_to_end() {
     assert_eq!(report["status"], "succeeded", "{out}");
     assert_eq!(report["counts"]["violations"], 2, "{out}");
     assert!(count(&data, "SELECT (COUNT(*) AS ?n) WHERE { ?d a gg:Model }") >= 7);
+    // dbt's test results are rule runs like any other: they land on the scorecard.
+    let card: serde_json::Value =
+        serde_json::from_str(&ok(&data, &["scorecard", "--json"])).unwrap();
+    assert_eq!(card["failed"], 2, "{card:#}");
+    assert!(card["passed"].as_u64().unwrap() > 2, "{card:#}");
+    assert!(card["score"].as_f64().unwrap() < 100.0, "{card:#}");
 
     // Classify a file, store its labels on the catalog dataset, then review one.
     let lake = dir.path().join("lake");

@@ -966,15 +966,18 @@ const VIOLATIONS: Table = Table {
 };
 
 const SCORECARDS: Table = Table {
-    body: "{ SELECT ?id (COUNT(DISTINCT ?r) AS ?rules) (MAX(?m_at) AS ?measured_at)
-               (SAMPLE(?latest) AS ?score) (SUM(?passed) AS ?passing) (SUM(?failedrun) AS ?failing)
+    // The latest run of each rule, and the latest overall score of each dataset.
+    body: "{ SELECT ?id (COUNT(DISTINCT ?r) AS ?rules) (SUM(?passed) AS ?passing) (SUM(?failedrun) AS ?failing)
              WHERE {
                { ?r a gg:QualityRule ; gg:appliesTo ?target . ?target gg:columnOf? ?id . ?id a dcat:Dataset }
-               OPTIONAL { ?run gg:rule ?r ; gg:status ?st .
+               OPTIONAL { { SELECT ?r (MAX(?t) AS ?last) WHERE { ?r0 gg:rule ?r ; a gg:RuleRun ; prov:endedAtTime ?t } GROUP BY ?r }
+                          ?run a gg:RuleRun ; gg:rule ?r ; gg:status ?st ; prov:endedAtTime ?last .
                           BIND(IF(?st = \"pass\", 1, 0) AS ?passed) BIND(IF(?st = \"fail\", 1, 0) AS ?failedrun) }
-               OPTIONAL { ?m dqv:computedOn ?id ; dqv:isMeasurementOf gg:QualityScore ; dqv:value ?latest .
-                          OPTIONAL { ?m prov:generatedAtTime ?m_at } }
-             } GROUP BY ?id }",
+             } GROUP BY ?id }
+           OPTIONAL { { SELECT ?id (MAX(?t) AS ?measured_at) WHERE {
+                          ?m dqv:computedOn ?id ; dqv:isMeasurementOf gg:QualityScore ; prov:generatedAtTime ?t } GROUP BY ?id }
+                      ?latest dqv:computedOn ?id ; dqv:isMeasurementOf gg:QualityScore ;
+                              prov:generatedAtTime ?measured_at ; dqv:value ?score }",
     columns: &["id", "rules", "passing", "failing", "score", "measured_at"],
     filters: &[],
     order: "?id",

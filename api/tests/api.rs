@@ -485,3 +485,38 @@ async fn openlineage_events_are_stored_or_refused_whole() {
         .collect();
     assert_eq!(statuses, [400, 201, 403], "{}", r.body);
 }
+
+#[tokio::test]
+async fn scorecards_show_the_latest_run_and_score() {
+    const QUALITY: &str = r#"
+@prefix gg: <https://govgraph.dev/ns#> . @prefix dct: <http://purl.org/dc/terms/> .
+@prefix dqv: <http://www.w3.org/ns/dqv#> . @prefix prov: <http://www.w3.org/ns/prov#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<https://id.govgraph.dev/rule/amount-set> a gg:QualityRule ; dct:title "amount is set" ;
+    gg:ruleType "not_null" ; gg:severity "error" ;
+    gg:appliesTo <https://id.govgraph.dev/dataset/shop/orders/column/amount> .
+<https://id.govgraph.dev/rule/amount-set.run-1> a gg:RuleRun ; gg:rule <https://id.govgraph.dev/rule/amount-set> ;
+    gg:status "fail" ; prov:endedAtTime "2024-05-01T00:00:00Z"^^xsd:dateTime .
+<https://id.govgraph.dev/rule/amount-set.run-2> a gg:RuleRun ; gg:rule <https://id.govgraph.dev/rule/amount-set> ;
+    gg:status "pass" ; prov:endedAtTime "2024-05-02T00:00:00Z"^^xsd:dateTime .
+<https://id.govgraph.dev/dataset/shop/orders#q1> a dqv:QualityMeasurement ;
+    dqv:computedOn <https://id.govgraph.dev/dataset/shop/orders> ; dqv:isMeasurementOf gg:QualityScore ;
+    dqv:value 50.0 ; prov:generatedAtTime "2024-05-01T00:00:00Z"^^xsd:dateTime .
+<https://id.govgraph.dev/dataset/shop/orders#q2> a dqv:QualityMeasurement ;
+    dqv:computedOn <https://id.govgraph.dev/dataset/shop/orders> ; dqv:isMeasurementOf gg:QualityScore ;
+    dqv:value 90.0 ; prov:generatedAtTime "2024-05-02T00:00:00Z"^^xsd:dateTime .
+"#;
+    let s = common::state(CONFIG, &[("shop", CATALOG), ("quality", QUALITY)]);
+    let r = common::send(&s, common::get("/api/v1/scorecards", ROOT)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let rows = r.json()["items"].clone();
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "{}", r.body);
+    let row = &rows[0];
+    assert_eq!(
+        row["id"], "https://id.govgraph.dev/dataset/shop/orders",
+        "{row}"
+    );
+    assert_eq!(row["passing"], 1, "only the latest run counts: {row}");
+    assert_eq!(row["failing"], 0, "{row}");
+    assert_eq!(row["score"], 90.0, "the latest score: {row}");
+}

@@ -32,6 +32,20 @@ fn now() -> i64 {
 }
 
 fn catalog() -> (GraphStore, tempfile::TempDir) {
+    let (store, dir) = unclassified_catalog();
+    // Classify customers, so that its personal data is masked in sample rows.
+    let columns = sample::sample_file(&dir.path().join("customers.csv"), 1000).unwrap();
+    govgraph_quality::store::store_labels(
+        &store,
+        &DatasetKey::new("lake", "customers"),
+        &classify_table(&columns),
+        &[],
+    )
+    .unwrap();
+    (store, dir)
+}
+
+fn unclassified_catalog() -> (GraphStore, tempfile::TempDir) {
     let store = GraphStore::in_memory(StoreConfig::default()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     for f in ["orders.csv", "customers.csv"] {
@@ -55,15 +69,6 @@ fn catalog() -> (GraphStore, tempfile::TempDir) {
             &NoProgress,
         )
         .unwrap();
-    // Classify customers, so that its personal data is masked in sample rows.
-    let columns = sample::sample_file(&dir.path().join("customers.csv"), 1000).unwrap();
-    govgraph_quality::store::store_labels(
-        &store,
-        &DatasetKey::new("lake", "customers"),
-        &classify_table(&columns),
-        &[],
-    )
-    .unwrap();
     (store, dir)
 }
 
@@ -608,4 +613,27 @@ fn postgres_push_down_finds_what_the_file_run_finds() {
     admin
         .batch_execute("DROP SCHEMA gg_rules_test CASCADE")
         .unwrap();
+}
+
+#[test]
+fn personal_data_is_masked_even_before_anyone_classified_it() {
+    let (store, _dir) = unclassified_catalog();
+    let key = DatasetKey::new("lake", "customers");
+    assert!(masked_columns(&store, &key).unwrap().is_empty());
+    let a = assess(&store, &key, AssessOptions::default()).unwrap();
+    let country = a
+        .results
+        .iter()
+        .find(|r| r.rule == "customers-country-code")
+        .unwrap();
+    let row = &country.samples[0];
+    assert_eq!(row["email"], "***email***", "{row:?}");
+    assert_eq!(row["country"], "Spain");
+    let graph = format!("urn:govgraph:graph:{}", a.stored.as_ref().unwrap().graph);
+    let leaked = store
+        .select(&format!(
+            "SELECT ?s WHERE {{ GRAPH <{graph}> {{ ?v gg:sampleRow ?s FILTER(CONTAINS(?s, \"@\")) }} }}"
+        ))
+        .unwrap();
+    assert!(leaked.is_empty(), "{leaked:?}");
 }

@@ -107,6 +107,33 @@ pub fn masked_columns(store: &GraphStore, dataset: &DatasetKey) -> Result<HashMa
     Ok(out)
 }
 
+/// Columns the classifier finds personal data in, from a sample of the data: whatever the
+/// catalog says, their values are masked in sample rows (a column nobody classified yet is
+/// not thereby safe to show).
+fn detected_pii(source: &DatasetSource) -> Result<Vec<(String, String)>> {
+    let samples = match source {
+        DatasetSource::File(path) => crate::sample::sample_file(path, crate::sample::DEFAULT_ROWS)?,
+        DatasetSource::Postgres {
+            location,
+            schema,
+            table,
+        } => {
+            let mut client = open_read_only(location)?;
+            crate::profile::postgres::sample_table(
+                &mut client,
+                schema,
+                table,
+                crate::sample::DEFAULT_ROWS,
+            )?
+        }
+    };
+    Ok(crate::classify_table(&samples)
+        .into_iter()
+        .filter(|c| c.category != crate::Category::None)
+        .map(|c| (c.name, c.category.id().to_owned()))
+        .collect())
+}
+
 /// The dataset a reference rule points to.
 fn referenced(dataset: &DatasetKey, references: &str) -> DatasetKey {
     match references.split_once('/') {
@@ -142,8 +169,12 @@ pub fn assess(
     let (rules, unreadable) = catalog_rules(store, dataset)?;
     let columns = catalog_columns(store, dataset)?;
     let source = locate(store, dataset)?;
+    let mut masked = masked_columns(store, dataset)?;
+    for (column, category) in detected_pii(&source)? {
+        masked.entry(column).or_insert(category);
+    }
     let run_options = RunOptions {
-        masked: masked_columns(store, dataset)?,
+        masked,
         now_micros: None,
     };
     let mut profile_graph = None;
