@@ -550,18 +550,7 @@ fn postgres_tables_are_profiled_by_push_down_and_classified_from_samples() {
         eprintln!("skipped: GOVGRAPH_TEST_POSTGRES_URL is not set");
         return;
     };
-    let admin = |sql: &str| {
-        let out = Command::new("psql")
-            .args([url.as_str(), "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
-            .env("PGOPTIONS", "-c client_min_messages=warning")
-            .output()
-            .expect("psql");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let admin = |sql: &str| psql(&url, sql);
     admin(
         "DROP SCHEMA IF EXISTS govgraph_cli_pii CASCADE; CREATE SCHEMA govgraph_cli_pii;
          CREATE TABLE govgraph_cli_pii.members (member_id integer PRIMARY KEY, email text, iban text, joined date);
@@ -773,18 +762,7 @@ fn quality_rules_run_on_postgres_by_push_down() {
         eprintln!("skipped: GOVGRAPH_TEST_POSTGRES_URL is not set");
         return;
     };
-    let admin = |sql: &str| {
-        let out = Command::new("psql")
-            .args([url.as_str(), "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
-            .env("PGOPTIONS", "-c client_min_messages=warning")
-            .output()
-            .expect("psql");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let admin = |sql: &str| psql(&url, sql);
     admin(
         "DROP SCHEMA IF EXISTS govgraph_cli_dq CASCADE; CREATE SCHEMA govgraph_cli_dq;
          CREATE TABLE govgraph_cli_dq.customers (id integer PRIMARY KEY, email text);

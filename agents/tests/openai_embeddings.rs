@@ -2,91 +2,51 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
+mod common;
 
+use std::net::TcpListener;
+
+use common::{Seen, serve};
 use govgraph_agents::embed::{OpenAiEmbedder, OpenAiEmbedderConfig};
 use govgraph_search::Embedder;
 use serde_json::{Value, json};
-
-/// What the server saw: (request line, authorization header, JSON body).
-type Seen = Arc<Mutex<Vec<(String, Option<String>, Value)>>>;
 
 /// Serves embeddings of `dim` floats: element 0 is the input's length, the rest its index.
 /// Indices in the reply are reversed, as a server may reorder them. A `bad` input gets a
 /// vector one too short; the model `missing` gets a 404.
 fn server(dim: usize) -> (String, Seen) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let seen: Seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            let mut length = 0usize;
-            let mut auth = None;
-            loop {
-                let mut h = String::new();
-                reader.read_line(&mut h).unwrap();
-                if h == "\r\n" || h.is_empty() {
-                    break;
-                }
-                let (k, v) = h.split_once(':').unwrap();
-                match k.to_ascii_lowercase().as_str() {
-                    "content-length" => length = v.trim().parse().unwrap(),
-                    "authorization" => auth = Some(v.trim().to_owned()),
-                    _ => {}
-                }
-            }
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).unwrap();
-            let body: Value = serde_json::from_slice(&body).unwrap();
-            log.lock()
-                .unwrap()
-                .push((line.trim().to_owned(), auth, body.clone()));
-            let inputs: Vec<String> = body["input"]
-                .as_array()
-                .unwrap()
+    serve(move |body| {
+        let inputs: Vec<String> = body["input"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect();
+        if body["model"] == "missing" {
+            (
+                "404 Not Found",
+                json!({"error": {"message": "no such model", "type": "invalid_request_error",
+                             "param": null, "code": null}}),
+            )
+        } else {
+            let data: Vec<Value> = inputs
                 .iter()
-                .map(|v| v.as_str().unwrap().to_owned())
+                .enumerate()
+                .rev()
+                .map(|(i, text)| {
+                    let n = if text == "bad" { dim - 1 } else { dim };
+                    let mut v = vec![i as f32; n];
+                    v[0] = text.len() as f32;
+                    json!({"object": "embedding", "index": i, "embedding": v})
+                })
                 .collect();
-            let (status, reply) = if body["model"] == "missing" {
-                (
-                    "404 Not Found",
-                    json!({"error": {"message": "no such model", "type": "invalid_request_error",
-                                     "param": null, "code": null}}),
-                )
-            } else {
-                let data: Vec<Value> = inputs
-                    .iter()
-                    .enumerate()
-                    .rev()
-                    .map(|(i, text)| {
-                        let n = if text == "bad" { dim - 1 } else { dim };
-                        let mut v = vec![i as f32; n];
-                        v[0] = text.len() as f32;
-                        json!({"object": "embedding", "index": i, "embedding": v})
-                    })
-                    .collect();
-                (
-                    "200 OK",
-                    json!({"object": "list", "data": data, "model": body["model"],
-                           "usage": {"prompt_tokens": 3, "total_tokens": 3}}),
-                )
-            };
-            let text = reply.to_string();
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
-                text.len()
-            );
+            (
+                "200 OK",
+                json!({"object": "list", "data": data, "model": body["model"],
+                   "usage": {"prompt_tokens": 3, "total_tokens": 3}}),
+            )
         }
-    });
-    (format!("http://{addr}/v1"), seen)
+    })
 }
 
 #[test]

@@ -4,75 +4,34 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
+mod common;
 
+use common::{Seen, serve};
 use govgraph_agents::quality::{LlmConfig, LlmRuleSuggester, parse_rule_reply, rule_prompt};
 use govgraph_graph::DatasetKey;
 use govgraph_quality::rules::suggest::{CatalogFacts, ColumnFacts};
-use serde_json::{Value, json};
-
-/// (request line, authorization header, JSON body) of each request.
-type Seen = Arc<Mutex<Vec<(String, Option<String>, Value)>>>;
+use serde_json::json;
 
 /// Answers every chat request with `content`; the model `broken` gets a 500.
 fn server(content: &'static str) -> (String, Seen) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let seen: Seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            let (mut length, mut auth) = (0usize, None);
-            loop {
-                let mut h = String::new();
-                reader.read_line(&mut h).unwrap();
-                if h == "\r\n" || h.is_empty() {
-                    break;
-                }
-                let (k, v) = h.split_once(':').unwrap();
-                match k.to_ascii_lowercase().as_str() {
-                    "content-length" => length = v.trim().parse().unwrap(),
-                    "authorization" => auth = Some(v.trim().to_owned()),
-                    _ => {}
-                }
-            }
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).unwrap();
-            let body: Value = serde_json::from_slice(&body).unwrap();
-            log.lock()
-                .unwrap()
-                .push((line.trim().to_owned(), auth, body.clone()));
-            let (status, reply) = if body["model"] == "broken" {
-                (
-                    "500 Internal Server Error",
-                    json!({"error": {"message": "overloaded", "type": "server_error", "param": null, "code": null}}),
-                )
-            } else {
-                (
-                    "200 OK",
-                    json!({
-                        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": body["model"],
-                        "choices": [{"index": 0, "finish_reason": "stop",
-                                     "message": {"role": "assistant", "content": content}}],
-                        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}
-                    }),
-                )
-            };
-            let text = reply.to_string();
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
-                text.len()
-            );
+    serve(move |body| {
+        if body["model"] == "broken" {
+            (
+                "500 Internal Server Error",
+                json!({"error": {"message": "overloaded", "type": "server_error", "param": null, "code": null}}),
+            )
+        } else {
+            (
+                "200 OK",
+                json!({
+                    "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": body["model"],
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant", "content": content}}],
+                    "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}
+                }),
+            )
         }
-    });
-    (format!("http://{addr}/v1"), seen)
+    })
 }
 
 const REPLY: &str = r#"{"rules": [

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Profile TPC-H lineitem (scale factor 1, 6,001,215 rows, Parquet) with `govgraph profile`
 and with DuckDB's `SUMMARIZE`, on the same file, on the same machine, in one run; compare
-wall time, peak memory and the statistics; write benches/PROFILE.md.
+wall time, peak memory and the statistics; time `govgraph classify` on it too (wall time and
+peak memory); write benches/PROFILE.md.
 
     python benches/peers/profile_peers.py --govgraph target/release/govgraph \
         [--data DIR] [--runs 3] [--out benches/PROFILE.md]
@@ -154,6 +155,7 @@ def main() -> int:
     exact = json.loads(out)["exact"]
 
     ours_times, ours_rss, duck_times, duck_rss, duck_imports = [], [], [], [], []
+    classify_times, classify_rss = [], []
     ours_json = duck_rows = None
     for i in range(args.runs):
         wall, rss, out = run_measured([args.govgraph, "profile", str(parquet), "--json"])
@@ -167,7 +169,12 @@ def main() -> int:
         duck_imports.append(doc["import"])
         duck_rss.append(rss)
         duck_rows = doc["rows"]
-        print(f"run {i + 1}: govgraph {ours_times[-1]:.2f} s, DuckDB SUMMARIZE {duck_times[-1]:.2f} s", flush=True)
+        wall, rss, out = run_measured([args.govgraph, "classify", str(parquet), "--json"])
+        classify_times.append(wall)
+        classify_rss.append(rss)
+        classified = json.loads(out)["columns"]
+        print(f"run {i + 1}: govgraph {ours_times[-1]:.2f} s, DuckDB SUMMARIZE {duck_times[-1]:.2f} s, "
+              f"classify {classify_times[-1]:.2f} s", flush=True)
 
     assert ours_json["row_count"] == ROWS, ours_json["row_count"]
     ours_med = statistics.median(ours_times)
@@ -213,7 +220,22 @@ def main() -> int:
         lines.append(f"| {r['column']} | {r['ours']} | {', '.join(ok)} | {', '.join(bad) or '—'} | "
                      f"{'~' if r['approximate'] else ''}{r['distinct'][0]:,} / {r['distinct'][1]:,} / "
                      f"{r['distinct'][2]:,} |")
-    lines.append("")
+    labels = ", ".join(f"{c['name']}: {c['category']}" for c in classified)
+    lines += [
+        "",
+        "## Classification",
+        "",
+        f"`govgraph classify FILE --json` on the same file: it samples the first 1,000 rows of each "
+        f"of the {len(classified)} columns and labels them from names and values.",
+        "",
+        "| tool | median wall time | runs | peak RSS (median) |",
+        "|---|---:|---|---:|",
+        f"| `govgraph classify --json` | {statistics.median(classify_times):.2f} s | "
+        f"{', '.join(f'{t:.2f}' for t in classify_times)} | {statistics.median(classify_rss):.0f} MiB |",
+        "",
+        f"Labels: {labels}.",
+        "",
+    ]
     Path(args.out).write_text("\n".join(lines) + "\n")
     print(f"ratio {ours_med / duck_med:.2f}; {failures} statistics differ; wrote {args.out}")
     return 0

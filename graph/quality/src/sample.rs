@@ -49,13 +49,33 @@ pub fn sample_file(path: &Path, rows: usize) -> Result<Vec<ColumnSample>> {
                     message: "corrupt Parquet data".to_owned(),
                 })
             }),
-        _ => Err(Error::Invalid {
-            location,
-            field: "(file name)".to_owned(),
-            message: "unknown format; expected .csv, .tsv, .jsonl, .ndjson, .json or .parquet"
-                .to_owned(),
-        }),
+        _ => Err(unknown_format(location)),
     }
+}
+
+/// The error for a file whose extension names no format we read.
+pub(crate) fn unknown_format(location: String) -> Error {
+    Error::Invalid {
+        location,
+        field: "(file name)".to_owned(),
+        message: "unknown format; expected .csv, .tsv, .jsonl, .ndjson, .json or .parquet"
+            .to_owned(),
+    }
+}
+
+/// The delimiter of a delimited file: tab when given, else sniffed from its first line.
+fn delimiter(path: &Path, location: &str, given: Option<u8>) -> Result<u8> {
+    if let Some(d) = given {
+        return Ok(d);
+    }
+    let mut first = String::new();
+    BufReader::new(open(path, location)?)
+        .read_line(&mut first)
+        .map_err(|e| Error::Source {
+            location: location.to_owned(),
+            message: e.to_string(),
+        })?;
+    Ok(sniff(&first))
 }
 
 fn open(path: &Path, location: &str) -> Result<File> {
@@ -79,19 +99,7 @@ fn sample_delimited(
     delimiter: Option<u8>,
     rows: usize,
 ) -> Result<Vec<ColumnSample>> {
-    let delimiter = match delimiter {
-        Some(d) => d,
-        None => {
-            let mut first = String::new();
-            BufReader::new(open(path, location)?)
-                .read_line(&mut first)
-                .map_err(|e| Error::Source {
-                    location: location.to_owned(),
-                    message: e.to_string(),
-                })?;
-            sniff(&first)
-        }
-    };
+    let delimiter = self::delimiter(path, location, delimiter)?;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
@@ -268,18 +276,8 @@ pub(crate) fn visit_rows(
     let mut read = 0u64;
     match extension(path).as_str() {
         ext @ ("csv" | "txt" | "tsv" | "tab") => {
-            let delimiter = if matches!(ext, "tsv" | "tab") {
-                b'\t'
-            } else {
-                let mut first = String::new();
-                BufReader::new(open(path, &location)?)
-                    .read_line(&mut first)
-                    .map_err(|e| Error::Source {
-                        location: location.clone(),
-                        message: e.to_string(),
-                    })?;
-                sniff(&first)
-            };
+            let tab = matches!(ext, "tsv" | "tab").then_some(b'\t');
+            let delimiter = delimiter(path, &location, tab)?;
             let mut reader = csv::ReaderBuilder::new()
                 .delimiter(delimiter)
                 .flexible(true)
@@ -394,14 +392,7 @@ pub(crate) fn visit_rows(
                 })
             })?;
         }
-        _ => {
-            return Err(Error::Invalid {
-                location,
-                field: "(file name)".to_owned(),
-                message: "unknown format; expected .csv, .tsv, .jsonl, .ndjson, .json or .parquet"
-                    .to_owned(),
-            });
-        }
+        _ => return Err(unknown_format(location)),
     }
     Ok(read)
 }

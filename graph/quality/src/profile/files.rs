@@ -37,14 +37,7 @@ pub fn profile_file(path: &Path) -> Result<DatasetProfile> {
         "csv" | "txt" => delimited_columns(path, &location, None)?,
         "tsv" | "tab" => delimited_columns(path, &location, Some(b'\t'))?,
         "jsonl" | "ndjson" | "json" => json_lines_columns(path, &location)?,
-        _ => {
-            return Err(Error::Invalid {
-                location,
-                field: "(file name)".to_owned(),
-                message: "unknown format; expected .csv, .tsv, .jsonl, .ndjson, .json or .parquet"
-                    .to_owned(),
-            });
-        }
+        _ => return Err(crate::sample::unknown_format(location)),
     };
     let row_count = columns.iter().map(|c| c.count).max().unwrap_or(0);
     Ok(DatasetProfile {

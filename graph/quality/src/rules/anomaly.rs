@@ -13,10 +13,10 @@ use std::collections::BTreeMap;
 
 use govgraph_graph::GraphStore;
 use govgraph_graph::iri::DatasetKey;
-use oxigraph::model::Term;
 use serde::Serialize;
 
 use super::run::parse_timestamp;
+use super::text;
 use crate::error::Result;
 
 /// Earlier points a series needs before its newest one is judged.
@@ -146,14 +146,6 @@ impl Anomaly {
             self.verdict.method,
             self.verdict.history
         )
-    }
-}
-
-fn text(t: Option<&Term>) -> Option<String> {
-    match t {
-        Some(Term::Literal(l)) => Some(l.value().to_owned()),
-        Some(Term::NamedNode(n)) => Some(n.as_str().to_owned()),
-        _ => None,
     }
 }
 

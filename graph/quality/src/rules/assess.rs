@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use govgraph_graph::GraphStore;
 use govgraph_graph::iri::DatasetKey;
-use oxigraph::model::Term;
 use serde::Serialize;
 
 use super::anomaly::{Anomaly, detect};
@@ -15,6 +14,7 @@ use super::run::{KeySet, RuleResult, RunOptions, file_keys, run_file, run_postgr
 use super::score::{Outcome, Scores, score};
 use super::store::{StoredRun, now_stamp, store_run};
 use super::suggest::{CatalogFacts, Suggestion, assign_iris, catalog_facts, suggest};
+use super::text;
 use super::{Check, Rule, UnreadableRule, catalog_columns, catalog_rules};
 use crate::error::{Error, Result};
 use crate::locate::{DatasetSource, locate, open_read_only};
@@ -71,14 +71,6 @@ impl Default for AssessOptions {
             profile: true,
             store: true,
         }
-    }
-}
-
-fn text(t: Option<&Term>) -> Option<String> {
-    match t {
-        Some(Term::Literal(l)) => Some(l.value().to_owned()),
-        Some(Term::NamedNode(n)) => Some(n.as_str().to_owned()),
-        _ => None,
     }
 }
 

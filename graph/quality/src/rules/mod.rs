@@ -384,7 +384,8 @@ pub struct UnreadableRule {
     pub reason: String,
 }
 
-fn text(t: Option<&Term>) -> Option<String> {
+/// A term's text: a literal's value or an IRI.
+pub(crate) fn text(t: Option<&Term>) -> Option<String> {
     match t {
         Some(Term::Literal(l)) => Some(l.value().to_owned()),
         Some(Term::NamedNode(n)) => Some(n.as_str().to_owned()),

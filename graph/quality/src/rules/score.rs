@@ -10,9 +10,9 @@
 use std::collections::BTreeMap;
 
 use govgraph_graph::GraphStore;
-use oxigraph::model::Term;
 use serde::Serialize;
 
+use super::text;
 use crate::error::Result;
 
 /// The dimensions scores are given for, in display order.
@@ -147,14 +147,6 @@ pub struct Scorecard {
     pub scores: Scores,
     /// The domains.
     pub domains: Vec<DomainCard>,
-}
-
-fn text(t: Option<&Term>) -> Option<String> {
-    match t {
-        Some(Term::Literal(l)) => Some(l.value().to_owned()),
-        Some(Term::NamedNode(n)) => Some(n.as_str().to_owned()),
-        _ => None,
-    }
 }
 
 /// What a scorecard covers.

@@ -19,10 +19,10 @@ use std::collections::BTreeMap;
 
 use govgraph_graph::GraphStore;
 use govgraph_graph::iri::{DatasetKey, Kind, slug};
-use oxigraph::model::Term;
 use serde::Serialize;
 use serde_json::json;
 
+use super::text;
 use super::{Check, Rule};
 use crate::error::Result;
 use crate::profile::{ColumnProfile, DatasetProfile};
@@ -65,14 +65,6 @@ pub struct Suggestion {
     pub source: String,
     /// Why.
     pub reason: String,
-}
-
-fn text(t: Option<&Term>) -> Option<String> {
-    match t {
-        Some(Term::Literal(l)) => Some(l.value().to_owned()),
-        Some(Term::NamedNode(n)) => Some(n.as_str().to_owned()),
-        _ => None,
-    }
 }
 
 fn last_segment(iri: &str) -> String {

@@ -1,0 +1,57 @@
+//! A small OpenAI-compatible HTTP server for wire-protocol tests.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+/// What the server saw: (request line, authorization header, JSON body).
+pub type Seen = Arc<Mutex<Vec<(String, Option<String>, Value)>>>;
+
+/// Serves every request with `respond(body) -> (status line, JSON reply)`; returns the API
+/// base (`http://127.0.0.1:PORT/v1`) and the log of requests.
+pub fn serve(respond: impl Fn(&Value) -> (&'static str, Value) + Send + 'static) -> (String, Seen) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen: Seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let (mut length, mut auth) = (0usize, None);
+            loop {
+                let mut h = String::new();
+                reader.read_line(&mut h).unwrap();
+                if h == "\r\n" || h.is_empty() {
+                    break;
+                }
+                let (k, v) = h.split_once(':').unwrap();
+                match k.to_ascii_lowercase().as_str() {
+                    "content-length" => length = v.trim().parse().unwrap(),
+                    "authorization" => auth = Some(v.trim().to_owned()),
+                    _ => {}
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let body: Value = serde_json::from_slice(&body).unwrap();
+            log.lock()
+                .unwrap()
+                .push((line.trim().to_owned(), auth, body.clone()));
+            let (status, reply) = respond(&body);
+            let text = reply.to_string();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+                text.len()
+            );
+        }
+    });
+    (format!("http://{addr}/v1"), seen)
+}
