@@ -57,7 +57,7 @@ pub fn locate(store: &GraphStore, dataset: &DatasetKey) -> Result<DatasetSource>
             let path = text(row.get("path"));
             let base = PathBuf::from(&location);
             // A single file ingested on its own is its own location.
-            let file = if path.is_empty() || path == "." {
+            let file = if path.is_empty() || path == "." || base.is_file() {
                 base
             } else {
                 base.join(path)

@@ -348,20 +348,40 @@ pub(crate) fn visit_rows(
             };
             let reader = SerializedFileReader::new(open(path, &location)?).map_err(invalid)?;
             let schema = reader.metadata().file_metadata().schema_descr_ptr();
-            let fields: Vec<String> = schema
-                .root_schema()
+            let root = schema.root_schema();
+            let fields: Vec<String> = root
                 .get_fields()
                 .iter()
                 .map(|f| f.name().to_owned())
                 .collect();
-            let at = columns
+            let positions = columns
                 .iter()
                 .map(|c| fields.iter().position(|f| f == c).ok_or_else(|| missing(c)))
                 .collect::<Result<Vec<_>>>()?;
+            // Only the wanted columns are decoded (at least one, to count the rows).
+            let mut selected = positions.clone();
+            selected.sort_unstable();
+            selected.dedup();
+            if selected.is_empty() && !fields.is_empty() {
+                selected.push(0);
+            }
+            let projection = parquet::schema::types::Type::group_type_builder(root.name())
+                .with_fields(
+                    selected
+                        .iter()
+                        .filter_map(|i| root.get_fields().get(*i).cloned())
+                        .collect(),
+                )
+                .build()
+                .map_err(invalid)?;
+            let at: Vec<usize> = positions
+                .iter()
+                .map(|p| selected.iter().position(|s| s == p).unwrap_or_default())
+                .collect();
             // The Parquet reader can panic on corrupt pages; that is an error in the file.
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let mut texts: Vec<Option<String>> = vec![None; fields.len()];
-                for row in reader.get_row_iter(None).map_err(invalid)? {
+                let mut texts: Vec<Option<String>> = vec![None; selected.len()];
+                for row in reader.get_row_iter(Some(projection)).map_err(invalid)? {
                     let row = row.map_err(invalid)?;
                     for (slot, (_, field)) in texts.iter_mut().zip(row.get_column_iter()) {
                         *slot = match field {

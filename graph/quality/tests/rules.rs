@@ -637,3 +637,19 @@ fn personal_data_is_masked_even_before_anyone_classified_it() {
         .unwrap();
     assert!(leaked.is_empty(), "{leaked:?}");
 }
+
+#[test]
+fn a_file_ingested_on_its_own_is_found_again() {
+    let store = GraphStore::in_memory(StoreConfig::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("orders.csv");
+    std::fs::copy(shop().join("orders.csv"), &file).unwrap();
+    let options = FilesOptions {
+        system: Some("one".to_owned()),
+        ..FilesOptions::default()
+    };
+    ingest_files(&store, &file, &options, &NoProgress).unwrap();
+    let found =
+        govgraph_quality::locate::locate(&store, &DatasetKey::new("one", "orders")).unwrap();
+    assert_eq!(found, govgraph_quality::locate::DatasetSource::File(file));
+}

@@ -277,10 +277,10 @@ fn number(s: &str) -> Option<f64> {
     t.parse::<f64>().ok().filter(|x| x.is_finite())
 }
 
-/// A value as a date or timestamp key (`YYYY-MM-DD HH:MM:SS...`), when it reads as one.
-fn date_key(s: &str) -> Option<String> {
-    let t = s.trim();
-    let b = t.as_bytes();
+/// A value as a date or timestamp key (`YYYY-MM-DD HH:MM:SS.ffffff`, a bare date at
+/// midnight), when it reads as one; built on the stack, as it runs for every row.
+fn date_key(s: &str) -> Option<([u8; 26], usize)> {
+    let b = s.trim().as_bytes();
     let is_date = b.len() >= 10
         && b.get(4) == Some(&b'-')
         && b.get(7) == Some(&b'-')
@@ -288,14 +288,27 @@ fn date_key(s: &str) -> Option<String> {
     if !is_date {
         return None;
     }
-    let mut key: String = t.replacen('T', " ", 1);
-    if let Some(stripped) = key.strip_suffix('Z') {
-        key = stripped.to_owned();
+    let mut key = [0u8; 26];
+    let mut n = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if n == key.len()
+            || c == b'Z'
+            || c == b'+'
+            || (c == b' ' && i > 10)
+            || (c == b'-' && i > 10)
+        {
+            break;
+        }
+        key[n] = if i == 10 && c == b'T' { b' ' } else { c };
+        n += 1;
     }
-    if let Some(at) = key.find(" +") {
-        key.truncate(at);
+    if n == 10 {
+        for c in b" 00:00:00" {
+            key[n] = *c;
+            n += 1;
+        }
     }
-    Some(key)
+    Some((key, n))
 }
 
 /// Compares two non-null values: as numbers, then as dates, then as text.
@@ -303,20 +316,10 @@ pub(crate) fn compare(a: &str, b: &str) -> Ordering {
     if let (Some(x), Some(y)) = (number(a), number(b)) {
         return x.partial_cmp(&y).unwrap_or(Ordering::Equal);
     }
-    if let (Some(x), Some(y)) = (date_key(a), date_key(b)) {
-        // A bare date compares with a timestamp at midnight.
-        let (x, y) = (pad(&x), pad(&y));
-        return x.cmp(&y);
+    if let (Some((x, n)), Some((y, m))) = (date_key(a), date_key(b)) {
+        return x[..n].cmp(&y[..m]);
     }
     a.cmp(b)
-}
-
-fn pad(k: &str) -> String {
-    if k.len() == 10 {
-        format!("{k} 00:00:00")
-    } else {
-        k.to_owned()
-    }
 }
 
 fn value<'a>(n: &'a Node, row: &[Option<&'a str>]) -> Cell<'a> {

@@ -296,6 +296,18 @@ enum Evaluator {
     Failed(String),
 }
 
+/// Whether SQL text names `column` as a word (quoted or not).
+fn mentions(sql: &str, column: &str) -> bool {
+    let lower = sql.to_lowercase();
+    let name = column.to_lowercase();
+    lower.match_indices(&name).any(|(i, _)| {
+        let before = lower[..i].chars().next_back();
+        let after = lower[i + name.len()..].chars().next();
+        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        !word(before) && !word(after)
+    })
+}
+
 /// Runs `rules` over a file whose rows are read as `columns` (the catalog's columns; rule
 /// columns are added when missing). `parents` gives the key values of each referenced
 /// dataset (by the rule's key), read beforehand.
@@ -306,18 +318,34 @@ pub fn run_file(
     parents: &mut dyn FnMut(&Rule) -> std::result::Result<KeySet, String>,
     options: &RunOptions,
 ) -> Result<(u64, Vec<RuleResult>)> {
-    let mut columns = columns.to_vec();
+    // The pass reads only the columns rules look at; sample rows are completed afterwards.
+    let mut full = columns.to_vec();
+    let mut needed: Vec<String> = Vec::new();
     for r in rules {
         let mut add = |c: &String| {
-            if !columns.contains(c) {
-                columns.push(c.clone());
+            if !full.contains(c) {
+                full.push(c.clone());
+            }
+            if !needed.contains(c) {
+                needed.push(c.clone());
             }
         };
         r.columns.iter().for_each(&mut add);
-        if let Check::Freshness { column, .. } = &r.check {
-            add(column);
+        match &r.check {
+            Check::Freshness { column, .. } => add(column),
+            check => {
+                // Conditions may name any column.
+                if let Some(sql) = check.failing_predicate(&r.columns) {
+                    for c in columns {
+                        if mentions(&sql, c) {
+                            add(c);
+                        }
+                    }
+                }
+            }
         }
     }
+    let columns = needed;
     let index = |c: &str| columns.iter().position(|x| x == c);
     let mut evaluators: Vec<Evaluator> = rules
         .iter()
@@ -357,8 +385,14 @@ pub fn run_file(
         })
         .collect();
     let mut results: Vec<RuleResult> = rules.iter().map(RuleResult::new).collect();
+    let mut sample_rows: Vec<Vec<u64>> = vec![Vec::new(); rules.len()];
+    let mut index = 0u64;
     let rows = crate::sample::visit_rows(path, &columns, &mut |row| {
-        for (e, r) in evaluators.iter_mut().zip(results.iter_mut()) {
+        for ((e, r), picked) in evaluators
+            .iter_mut()
+            .zip(results.iter_mut())
+            .zip(sample_rows.iter_mut())
+        {
             let failed = match e {
                 Evaluator::Predicate(p) => p.eval(row) == Some(true),
                 Evaluator::Unique(at, seen) => {
@@ -388,13 +422,34 @@ pub fn run_file(
             r.checked += 1;
             if failed {
                 r.failed += 1;
-                if r.samples.len() < SAMPLE_ROWS {
-                    r.samples.push(options.sample(&columns, row));
+                if picked.len() < SAMPLE_ROWS {
+                    picked.push(index);
                 }
             }
         }
+        index += 1;
         true
     })?;
+    // A second, short pass reads the whole sample rows (it stops at the last one needed).
+    let last = sample_rows.iter().flatten().max().copied();
+    if let Some(last) = last {
+        let mut rows_by_index: HashMap<u64, Map<String, Value>> = HashMap::new();
+        let wanted: HashSet<u64> = sample_rows.iter().flatten().copied().collect();
+        let mut at = 0u64;
+        crate::sample::visit_rows(path, &full, &mut |row| {
+            if wanted.contains(&at) {
+                rows_by_index.insert(at, options.sample(&full, row));
+            }
+            at += 1;
+            at <= last
+        })?;
+        for (r, picked) in results.iter_mut().zip(&sample_rows) {
+            r.samples = picked
+                .iter()
+                .filter_map(|i| rows_by_index.get(i).cloned())
+                .collect();
+        }
+    }
     let now = options.now();
     let results = results
         .into_iter()
