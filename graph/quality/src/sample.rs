@@ -380,23 +380,30 @@ pub(crate) fn visit_rows(
                 .collect();
             // The Parquet reader can panic on corrupt pages; that is an error in the file.
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let mut texts: Vec<Option<String>> = vec![None; selected.len()];
+                // One reusable buffer per column; dates and times formatted without chrono.
+                let mut texts: Vec<String> = vec![String::new(); selected.len()];
+                let mut present: Vec<bool> = vec![false; selected.len()];
                 for row in reader.get_row_iter(Some(projection)).map_err(invalid)? {
                     let row = row.map_err(invalid)?;
-                    for (slot, (_, field)) in texts.iter_mut().zip(row.get_column_iter()) {
-                        *slot = match field {
-                            Field::Null => None,
-                            Field::Str(s) => Some(s.clone()),
-                            Field::Bytes(b) => {
-                                std::str::from_utf8(b.data()).ok().map(str::to_owned)
-                            }
-                            other => Some(other.to_string()),
-                        };
+                    for ((buf, set), (_, field)) in texts
+                        .iter_mut()
+                        .zip(present.iter_mut())
+                        .zip(row.get_column_iter())
+                    {
+                        buf.clear();
+                        *set = field_text(field, buf);
                     }
                     read += 1;
                     let values: Vec<Option<&str>> = at
                         .iter()
-                        .map(|i| texts.get(*i).and_then(|t| t.as_deref()))
+                        .map(|i| {
+                            present
+                                .get(*i)
+                                .copied()
+                                .unwrap_or(false)
+                                .then(|| texts.get(*i).map(String::as_str))
+                                .flatten()
+                        })
                         .collect();
                     if !visit(&values) {
                         break;
@@ -415,4 +422,31 @@ pub(crate) fn visit_rows(
         _ => return Err(unknown_format(location)),
     }
     Ok(read)
+}
+
+/// Writes a Parquet field's text into `buf`; false for a null.
+fn field_text(field: &Field, buf: &mut String) -> bool {
+    use crate::profile::accumulate::{date_string, timestamp_string};
+    use std::fmt::Write as _;
+    match field {
+        Field::Null => return false,
+        Field::Str(s) => buf.push_str(s),
+        Field::Bytes(b) => match std::str::from_utf8(b.data()) {
+            Ok(s) => buf.push_str(s),
+            Err(_) => return false,
+        },
+        Field::Int(n) => {
+            let _ = write!(buf, "{n}");
+        }
+        Field::Long(n) => {
+            let _ = write!(buf, "{n}");
+        }
+        Field::Date(days) => buf.push_str(&date_string(i64::from(*days))),
+        Field::TimestampMicros(us) => buf.push_str(&timestamp_string(*us)),
+        Field::TimestampMillis(ms) => buf.push_str(&timestamp_string(ms.saturating_mul(1000))),
+        other => {
+            let _ = write!(buf, "{other}");
+        }
+    }
+    true
 }

@@ -289,7 +289,10 @@ fn key_of<'a>(values: impl Iterator<Item = Option<&'a str>>) -> Option<String> {
 
 enum Evaluator {
     Predicate(Predicate),
-    Unique(Vec<usize>, HashMap<String, u32>),
+    Unique(
+        Vec<usize>,
+        HashMap<String, u32, crate::profile::sketch::FxBuild>,
+    ),
     Referential(Vec<usize>, KeySet),
     RowCount,
     Freshness(usize, Option<String>),
@@ -353,7 +356,7 @@ pub fn run_file(
             let at: Option<Vec<usize>> = r.columns.iter().map(|c| index(c)).collect();
             let at = at.unwrap_or_default();
             match &r.check {
-                Check::Unique if !at.is_empty() => Evaluator::Unique(at, HashMap::new()),
+                Check::Unique if !at.is_empty() => Evaluator::Unique(at, HashMap::default()),
                 Check::Unique => Evaluator::Failed("a uniqueness rule needs columns".to_owned()),
                 Check::Referential { .. } if at.is_empty() => {
                     Evaluator::Failed("a reference rule needs columns".to_owned())
