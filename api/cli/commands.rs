@@ -1547,11 +1547,6 @@ fn read_target(ctx: &Context, target: &str) -> Result<Target> {
     Ok(Target::Dataset(key, source))
 }
 
-/// A read-only session on the server a dataset was harvested from.
-fn pg_read_only(location: &str) -> Result<govgraph_connectors::postgres::Client> {
-    Ok(govgraph_quality::locate::open_read_only(location)?)
-}
-
 fn print_stored(stored: &govgraph_quality::store::StoredLabels) {
     println!(
         "  stored in {}: {} applied, {} proposed, {} confirmed, {} rejected",
@@ -1622,22 +1617,7 @@ pub fn classify(ctx: &Context, args: ClassifyArgs) -> Result<ExitCode> {
     let (columns, dataset) = match read_target(ctx, &target)? {
         Target::File(path) => (sample::sample_file(&path, args.rows)?, args.dataset.clone()),
         Target::Dataset(key, source) => {
-            let columns = match source {
-                DatasetSource::File(path) => sample::sample_file(&path, args.rows)?,
-                DatasetSource::Postgres {
-                    location,
-                    schema,
-                    table,
-                } => {
-                    let mut client = pg_read_only(&location)?;
-                    govgraph_quality::profile::postgres::sample_table(
-                        &mut client,
-                        &schema,
-                        &table,
-                        args.rows,
-                    )?
-                }
-            };
+            let columns = govgraph_quality::locate::sample_source(&source, args.rows)?;
             (columns, Some(format!("{}/{}", key.system, key.name)))
         }
     };
@@ -1686,43 +1666,20 @@ pub fn profile(ctx: &Context, args: ProfileArgs) -> Result<ExitCode> {
             Target::File(path) => govgraph_quality::profile::profile_file(&path)?,
             Target::Dataset(key, source) => {
                 dataset = Some(format!("{}/{}", key.system, key.name));
-                match source {
-                    DatasetSource::File(path) => govgraph_quality::profile::profile_file(&path)?,
-                    DatasetSource::Postgres {
-                        location,
-                        schema,
-                        table,
-                    } => {
-                        let mut client = pg_read_only(&location)?;
-                        govgraph_quality::profile::postgres::profile_table(
-                            &mut client,
-                            &schema,
-                            &table,
-                        )?
-                    }
-                }
+                govgraph_quality::locate::profile_source(&source)?
             }
         },
         (None, Some(url)) => {
-            use govgraph_connectors::postgres::{
-                PostgresOptions, begin_read_only, connect, detect_flavor,
-            };
             let table = args.table.as_deref().unwrap_or_default();
             let (schema, name) = table
                 .split_once('.')
                 .with_context(|| format!("--table {table:?}: expected SCHEMA.TABLE"))?;
-            let options = PostgresOptions::new(url.clone());
-            let mut client = connect(&options)?;
-            let version: String = client
-                .query_one("SELECT version()", &[])
-                .context("reading the server version")?
-                .get(0);
-            let flavor = detect_flavor(&version);
-            begin_read_only(&mut client, flavor)?;
-            let profile =
-                govgraph_quality::profile::postgres::profile_table(&mut client, schema, name)?;
-            let _ = client.batch_execute("ROLLBACK");
-            profile
+            let source = DatasetSource::Postgres {
+                location: url.clone(),
+                schema: schema.to_owned(),
+                table: name.to_owned(),
+            };
+            govgraph_quality::locate::profile_source(&source)?
         }
         (None, None) => bail!("give a file or --postgres URL --table SCHEMA.TABLE"),
     };

@@ -108,3 +108,36 @@ pub fn open_read_only(location: &str) -> Result<govgraph_connectors::postgres::C
     begin_read_only(&mut client, detect_flavor(&version))?;
     Ok(client)
 }
+
+/// Profiles the data behind a dataset: the file, or the table by push-down.
+pub fn profile_source(source: &DatasetSource) -> Result<crate::profile::DatasetProfile> {
+    match source {
+        DatasetSource::File(path) => crate::profile::profile_file(path),
+        DatasetSource::Postgres {
+            location,
+            schema,
+            table,
+        } => {
+            let mut client = open_read_only(location)?;
+            crate::profile::postgres::profile_table(&mut client, schema, table)
+        }
+    }
+}
+
+/// Samples up to `rows` rows of the data behind a dataset.
+pub fn sample_source(
+    source: &DatasetSource,
+    rows: usize,
+) -> Result<Vec<crate::classify::ColumnSample>> {
+    match source {
+        DatasetSource::File(path) => crate::sample::sample_file(path, rows),
+        DatasetSource::Postgres {
+            location,
+            schema,
+            table,
+        } => {
+            let mut client = open_read_only(location)?;
+            crate::profile::postgres::sample_table(&mut client, schema, table, rows)
+        }
+    }
+}

@@ -103,22 +103,7 @@ pub fn masked_columns(store: &GraphStore, dataset: &DatasetKey) -> Result<HashMa
 /// catalog says, their values are masked in sample rows (a column nobody classified yet is
 /// not thereby safe to show).
 fn detected_pii(source: &DatasetSource) -> Result<Vec<(String, String)>> {
-    let samples = match source {
-        DatasetSource::File(path) => crate::sample::sample_file(path, crate::sample::DEFAULT_ROWS)?,
-        DatasetSource::Postgres {
-            location,
-            schema,
-            table,
-        } => {
-            let mut client = open_read_only(location)?;
-            crate::profile::postgres::sample_table(
-                &mut client,
-                schema,
-                table,
-                crate::sample::DEFAULT_ROWS,
-            )?
-        }
-    };
+    let samples = crate::locate::sample_source(source, crate::sample::DEFAULT_ROWS)?;
     Ok(crate::classify_table(&samples)
         .into_iter()
         .filter(|c| c.category != crate::Category::None)
@@ -135,17 +120,7 @@ fn referenced(dataset: &DatasetKey, references: &str) -> DatasetKey {
 }
 
 fn profile_of(dataset: &DatasetKey, source: &DatasetSource) -> Result<DatasetProfile> {
-    let mut profile = match source {
-        DatasetSource::File(path) => crate::profile::profile_file(path)?,
-        DatasetSource::Postgres {
-            location,
-            schema,
-            table,
-        } => {
-            let mut client = open_read_only(location)?;
-            crate::profile::postgres::profile_table(&mut client, schema, table)?
-        }
-    };
+    let mut profile = crate::locate::profile_source(source)?;
     profile.dataset = format!("{}/{}", dataset.system, dataset.name);
     Ok(profile)
 }
