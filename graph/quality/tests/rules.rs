@@ -303,6 +303,8 @@ fn a_metric_that_breaks_from_its_history_opens_a_violation() {
     for _ in 0..6 {
         let a = assess(&store, &key, AssessOptions::default()).unwrap();
         assert!(a.anomalies.is_empty(), "{:#?}", a.anomalies);
+        assert!(a.unreadable.is_empty(), "{:#?}", a.unreadable);
+        assert_eq!(a.results.len(), 10, "the anomaly check is not a row rule");
     }
     // Half the amounts go missing.
     let path = dir.path().join("orders.csv");

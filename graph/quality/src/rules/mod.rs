@@ -444,6 +444,10 @@ pub fn catalog_rules(
         }
         let key = iri.rsplit('/').next().unwrap_or(&iri).to_owned();
         let rule_type = text(row.get("type")).unwrap_or_default();
+        // The anomaly check is the metric history's, not a check of rows (see `anomaly`).
+        if rule_type == "anomaly" {
+            continue;
+        }
         let check = match Check::from_stored(
             &rule_type,
             text(row.get("params")).as_deref(),
