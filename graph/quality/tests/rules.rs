@@ -638,6 +638,18 @@ fn personal_data_is_masked_even_before_anyone_classified_it() {
         ))
         .unwrap();
     assert!(leaked.is_empty(), "{leaked:?}");
+    // Without a profile, a sample is classified instead.
+    let quick = AssessOptions {
+        profile: false,
+        store: false,
+    };
+    let a = assess(&store, &key, quick).unwrap();
+    let country = a
+        .results
+        .iter()
+        .find(|r| r.rule == "customers-country-code")
+        .unwrap();
+    assert_eq!(country.samples[0]["email"], "***email***");
 }
 
 #[test]

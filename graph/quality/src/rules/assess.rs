@@ -137,21 +137,35 @@ pub fn assess(
     let columns = catalog_columns(store, dataset)?;
     let source = locate(store, dataset)?;
     let mut masked = masked_columns(store, dataset)?;
-    for (column, category) in detected_pii(&source)? {
+    let mut profile_graph = None;
+    // The profile already judged every column's semantic type from its first values; without
+    // one, a sample is classified for the same purpose.
+    let detected = if options.profile {
+        let profile = profile_of(dataset, &source)?;
+        if options.store {
+            profile_graph =
+                Some(crate::profile::store::store_profile(store, dataset, &profile)?.graph);
+        }
+        profile
+            .columns
+            .into_iter()
+            .filter(|c| {
+                c.semantic_type
+                    .parse::<crate::Category>()
+                    .is_ok_and(|k| k != crate::Category::None)
+            })
+            .map(|c| (c.name, c.semantic_type))
+            .collect()
+    } else {
+        detected_pii(&source)?
+    };
+    for (column, category) in detected {
         masked.entry(column).or_insert(category);
     }
     let run_options = RunOptions {
         masked,
         now_micros: None,
     };
-    let mut profile_graph = None;
-    if options.profile {
-        let profile = profile_of(dataset, &source)?;
-        if options.store {
-            profile_graph =
-                Some(crate::profile::store::store_profile(store, dataset, &profile)?.graph);
-        }
-    }
     let (row_count, results, where_) = match &source {
         DatasetSource::File(path) => {
             let mut parents = |rule: &Rule| -> std::result::Result<KeySet, String> {
