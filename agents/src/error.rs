@@ -10,6 +10,9 @@ pub enum Error {
     /// The store failed.
     #[error(transparent)]
     Graph(#[from] govgraph_graph::Error),
+    /// Search failed.
+    #[error(transparent)]
+    Search(#[from] govgraph_search::Error),
     /// Assessing the data failed.
     #[error(transparent)]
     Quality(#[from] govgraph_quality::Error),

@@ -1,9 +1,10 @@
 //! govgraph's agents: the layer that answers people's questions from the graph.
 //!
-//! It starts with [`overview`], the catalog at a glance, and [`quality`], rule suggestions
-//! from a language model; question answering and the data product builder build on the same
-//! store API. This crate knows no HTTP.
+//! [`ask`] answers governance questions in plain words from the graph ("talk to metadata"),
+//! [`overview`] gives the catalog at a glance, and [`quality`] asks a language model for rule
+//! suggestions. This crate knows no HTTP.
 
+pub mod ask;
 #[cfg(feature = "openai")]
 pub mod embed;
 pub mod error;

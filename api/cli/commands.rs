@@ -1227,6 +1227,102 @@ const EXAMPLES: &[(&str, &str)] = &[
 ];
 
 #[derive(Debug, clap::Args)]
+pub struct AskArgs {
+    /// The question, e.g. "what breaks if bronze.orders.total_amount changes?".
+    question: String,
+    /// Answer as this role: admin, steward, engineer, analyst or viewer. Analysts and
+    /// viewers never obtain personal values.
+    #[arg(long, default_value = "analyst")]
+    role: String,
+    /// Print the whole answer (entities, value, citations, timings) as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Include the plan and each step's timing.
+    #[arg(long)]
+    explain: bool,
+}
+
+pub fn ask(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
+    use govgraph_agents::ask::{AskRequest, Asker, Role};
+    use govgraph_search::{HashEmbedder, SearchIndex};
+    let role: Role = args
+        .role
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!("--role {e}"))?;
+    let store = ctx.open_for_reading()?;
+    let embedder = Arc::new(HashEmbedder::default());
+    let mut index = match SearchIndex::open(&ctx.data.join("search"), embedder.clone()) {
+        Ok(index) => index,
+        Err(e) => {
+            tracing::info!("search index busy ({e}); indexing in memory");
+            SearchIndex::in_memory(embedder)?
+        }
+    };
+    index.sync(&store)?;
+    let mut request = AskRequest::new(&args.question);
+    request.role = role;
+    request.explain = args.explain;
+    let answer = Asker::default().ask(&store, Some(&index), &request)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&answer)?);
+        return Ok(if answer.refused {
+            ExitCode::from(3)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
+    println!("{}", answer.answer);
+    if let Some(v) = answer.value {
+        println!("\nvalue: {v}");
+    }
+    if !answer.entities.is_empty() {
+        println!();
+        for e in answer.entities.iter().take(50) {
+            println!(
+                "  {:<20} {}",
+                format!("{:?}", e.kind).to_lowercase(),
+                e.name
+            );
+        }
+    }
+    if let Some(plan) = &answer.plan {
+        println!("\nplan:");
+        for s in plan {
+            println!(
+                "  {:>8.2} ms  {:<10} {} [{}]",
+                s.ms, s.agent, s.action, s.outcome
+            );
+            for t in &s.tools {
+                println!(
+                    "  {:>8.2} ms      {} → {} ({})",
+                    t.ms,
+                    t.tool,
+                    t.results,
+                    t.input
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        .chars()
+                        .take(140)
+                        .collect::<String>()
+                );
+            }
+        }
+    }
+    println!(
+        "\n({} ms, {} citations, intent {})",
+        answer.timings.total_ms.round(),
+        answer.citations.len(),
+        answer.intent
+    );
+    Ok(if answer.refused {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+#[derive(Debug, clap::Args)]
 pub struct SearchArgs {
     /// What to look for.
     query: String,

@@ -77,6 +77,11 @@ enum Command {
     /// Full text (BM25) and vectors, fused, then certification, quality and popularity.
     /// The index lives in DATA/search and is brought up to date with the store first.
     Search(commands::SearchArgs),
+    /// Ask a governance question in plain words: discovery, sensitivity, ownership,
+    /// lineage and impact, the glossary, quality, policy, compliance and counts. Answers
+    /// come from the graph, with citations, and respect the role's limits (no language
+    /// model needed).
+    Ask(commands::AskArgs),
     /// Serve the HTTP API over the data directory: SPARQL 1.1 at /sparql, REST at /api/v1
     /// (OpenAPI at /openapi.json, docs at /docs), /metrics, /healthz and /readyz.
     ///
@@ -138,6 +143,7 @@ fn main() -> ExitCode {
         Command::Ingest(cmd) => commands::ingest(&ctx, cmd),
         Command::Lineage(cmd) => commands::lineage(&ctx, cmd),
         Command::Search(args) => commands::search(&ctx, args),
+        Command::Ask(args) => commands::ask(&ctx, args),
         Command::Serve(args) => commands::serve(&ctx, args),
         Command::Audit(args) => commands::audit(&ctx, args),
         Command::Classify(args) => commands::classify(&ctx, args),

@@ -486,6 +486,12 @@ impl GraphStore {
         self.dir.as_deref()
     }
 
+    /// A counter bumped by every commit through this handle: a cache built at one
+    /// generation is stale at the next.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
     /// Whether the store was opened read-only.
     pub fn is_read_only(&self) -> bool {
         self.read_only

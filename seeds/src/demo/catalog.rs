@@ -1282,6 +1282,18 @@ fn datasets_ttl(data: &DemoData) -> io::Result<String> {
             .str("dct:description", "The DuckDB analytics warehouse holding the silver and gold models built from the bronze exports.")
             .iri("gg:owner", agent("nina-petrov")),
     );
+    t.node(
+        &iris().system("bi"),
+        Props::new()
+            .a("gg:System")
+            .str("dct:title", "BI dashboards")
+            .str("gg:platform", "bi")
+            .str(
+                "dct:description",
+                "The business intelligence tool's dashboards and reports built on the gold models.",
+            )
+            .iri("gg:owner", agent("nina-petrov")),
+    );
     let known: BTreeSet<String> = BRONZE
         .iter()
         .chain(MODELS.iter())
@@ -1369,8 +1381,69 @@ fn datasets_ttl(data: &DemoData) -> io::Result<String> {
             );
         }
     }
+    t.section("Dashboards");
+    for d in DASHBOARDS {
+        let dom = domain_of(d.domain)?;
+        for i in d.inputs {
+            if !known.contains(*i) {
+                return Err(bad(format!("dashboard {} reads unknown table {i}", d.name)));
+            }
+        }
+        t.node(
+            &iris().dataset("bi", &format!("bi.{}", d.name)),
+            Props::new()
+                .a("gg:Dashboard")
+                .str("dct:title", d.title)
+                .str("dct:identifier", format!("bi.{}", d.name))
+                .str("dct:description", d.description)
+                .str("dcat:keyword", "dashboard")
+                .iri("gg:system", iris().system("bi"))
+                .iri("gg:domain", domain(dom.slug))
+                .iri("gg:owner", agent(dom.owner))
+                .iris(
+                    "prov:wasDerivedFrom",
+                    d.inputs.iter().map(|i| dataset_iri(i)),
+                ),
+        );
+    }
     Ok(t.finish())
 }
+
+/// A BI dashboard that reads gold tables: the downstream end of the demo's lineage.
+struct Dashboard {
+    name: &'static str,
+    title: &'static str,
+    description: &'static str,
+    domain: &'static str,
+    inputs: &'static [&'static str],
+}
+
+static DASHBOARDS: &[Dashboard] = &[
+    Dashboard {
+        name: "executive_sales",
+        title: "Executive sales dashboard",
+        description: "Daily revenue by region and category for the leadership team.",
+        domain: "sales",
+        inputs: &["gold.daily_sales_by_region_category"],
+    },
+    Dashboard {
+        name: "customer_value",
+        title: "Customer value report",
+        description: "Lifetime value, churn risk and loyalty tiers of the customer base.",
+        domain: "customer",
+        inputs: &["gold.customer_lifetime_value"],
+    },
+    Dashboard {
+        name: "campaign_roi",
+        title: "Campaign ROI dashboard",
+        description: "Spend, conversions and attributed revenue per marketing campaign.",
+        domain: "marketing",
+        inputs: &[
+            "gold.campaign_performance",
+            "gold.daily_sales_by_region_category",
+        ],
+    },
+];
 
 // ---------------------------------------------------------------------------------------
 // Quality

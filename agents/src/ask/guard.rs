@@ -1,0 +1,312 @@
+//! The guardrail: roles, requests for values, and masking of personal data in every answer.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use super::answer::{Outcome, restricted_columns};
+use super::facts::{EntityRef, refs};
+use super::intent::VALUE_NOUNS;
+use super::kb::{Kb, text, values};
+use super::lexicon::{Entry, Kind, Lexicon};
+use super::text::{has_any, join_names};
+use crate::error::Result;
+
+/// Who is asking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Everything.
+    Admin,
+    /// Curates a domain's data: may see values to judge them.
+    Steward,
+    /// Builds pipelines: may see values except restricted ones.
+    Engineer,
+    /// Analyses data: never sees personal values in clear.
+    Analyst,
+    /// Reads the catalog: never sees personal values.
+    #[default]
+    Viewer,
+}
+
+impl Role {
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Steward => "steward",
+            Role::Engineer => "engineer",
+            Role::Analyst => "analyst",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    /// May this role see values of personal data (`restricted`: of restricted data)?
+    pub fn may_see(self, pii: bool, restricted: bool) -> bool {
+        match self {
+            Role::Admin | Role::Steward => true,
+            Role::Engineer => !restricted,
+            Role::Analyst | Role::Viewer => !pii && !restricted,
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "admin" => Ok(Role::Admin),
+            "steward" => Ok(Role::Steward),
+            "engineer" => Ok(Role::Engineer),
+            "analyst" => Ok(Role::Analyst),
+            "viewer" => Ok(Role::Viewer),
+            other => Err(format!(
+                "`{other}`: expected admin, steward, engineer, analyst or viewer"
+            )),
+        }
+    }
+}
+
+/// Categories of values that are restricted whatever the catalog says.
+const RESTRICTED_NOUNS: &[&str] = &[
+    "salary",
+    "salaries",
+    "ssn",
+    "ssns",
+    "social security",
+    "passport",
+    "national id",
+    "national ids",
+    "credit card",
+    "card numbers",
+    "iban",
+    "ibans",
+    "password",
+    "passwords",
+    "date of birth",
+    "dates of birth",
+    "birth dates",
+    "birthdays",
+    "health",
+    "religion",
+    "ethnic",
+];
+
+/// Decides a request for values. The catalog holds metadata, so even a permitted request is
+/// answered with where the values live, never with the values.
+pub fn values_request(
+    kb: &Kb<'_>,
+    lex: &Lexicon,
+    role: Role,
+    words: &[String],
+    exact: &[Entry],
+    mentions: &[Vec<Entry>],
+) -> Result<Outcome> {
+    // The columns the request is about.
+    let mut columns: Vec<String> = exact
+        .iter()
+        .filter(|e| e.kind == Kind::Column)
+        .map(|e| e.iri.clone())
+        .collect();
+    let datasets: Vec<String> = exact
+        .iter()
+        .chain(mentions.iter().flatten())
+        .filter(|e| e.kind == Kind::Dataset)
+        .map(|e| e.iri.clone())
+        .collect();
+    let concepts: Vec<String> = mentions
+        .iter()
+        .flatten()
+        .filter(|e| matches!(e.kind, Kind::Term | Kind::Tag))
+        .map(|e| e.iri.clone())
+        .collect();
+    if columns.is_empty() && !concepts.is_empty() {
+        let scope = if datasets.is_empty() {
+            String::new()
+        } else {
+            values("ds", &datasets)
+        };
+        let rows = kb.select(&format!(
+            "SELECT DISTINCT ?c WHERE {{ {} {scope} ?n skos:broader* ?t . {{ ?c gg:term ?n }} UNION {{ ?c gg:tag ?n }} ?c gg:columnOf ?ds }}",
+            values("t", &concepts)
+        ))?;
+        columns.extend(rows.iter().filter_map(|r| text(r, "c")));
+    }
+    if columns.is_empty() && !datasets.is_empty() {
+        let rows = kb.select(&format!(
+            "SELECT ?c WHERE {{ {} ?c gg:columnOf ?ds }}",
+            values("ds", &datasets)
+        ))?;
+        columns.extend(rows.iter().filter_map(|r| text(r, "c")));
+    }
+    let flags = restricted_columns(kb, &columns)?;
+    let named_restricted = has_any(words, RESTRICTED_NOUNS);
+    let denied: Vec<&(String, bool, bool)> = flags
+        .iter()
+        .filter(|(_, pii, restricted)| !role.may_see(*pii, *restricted))
+        .collect();
+    if !denied.is_empty()
+        || (named_restricted
+            && !role.may_see(true, true)
+            && (columns.is_empty() || !denied.is_empty()))
+        || (columns.is_empty() && !role.may_see(true, false) && has_any(words, VALUE_NOUNS))
+    {
+        let denied_iris: Vec<String> = denied.iter().map(|(c, _, _)| c.clone()).collect();
+        let denied_refs = refs(kb, lex, &denied_iris)?;
+        let any_restricted = denied.iter().any(|(_, _, r)| *r) || named_restricted;
+        let policies = prohibiting_policies(kb, lex, role, &denied_iris)?;
+        let what = if denied_refs.is_empty() {
+            "personal or restricted values".to_owned()
+        } else {
+            format!(
+                "the values of {}",
+                join_names(
+                    &denied_refs
+                        .iter()
+                        .map(|e| e.name.clone())
+                        .collect::<Vec<_>>()
+                )
+            )
+        };
+        let reason = format!(
+            "The {} role may not obtain {what}: {}{}.",
+            role.name(),
+            if any_restricted {
+                "restricted personal data (special categories, national identifiers, financial details of persons) is only shown to stewards and admins"
+            } else {
+                "personal data is only shown masked to this role"
+            },
+            if policies.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (policy: {})",
+                    join_names(&policies.iter().map(|p| p.name.clone()).collect::<Vec<_>>())
+                )
+            }
+        );
+        let mut entities = denied_refs;
+        entities.extend(policies);
+        return Ok(Outcome {
+            text: format!("I can't share that. {reason}"),
+            entities,
+            refused: Some(reason),
+            ..Outcome::default()
+        });
+    }
+    let col_refs = refs(kb, lex, &columns)?;
+    let text = if col_refs.is_empty() {
+        "No catalogued column holds those values.".to_owned()
+    } else {
+        format!(
+            "The catalog holds metadata, not row values. The values you ask for live in {}; read them from the source with your own access.",
+            join_names(
+                &col_refs
+                    .iter()
+                    .take(12)
+                    .map(|e| e.name.clone())
+                    .collect::<Vec<_>>()
+            )
+        )
+    };
+    Ok(Outcome {
+        text,
+        entities: col_refs,
+        ..Outcome::default()
+    })
+}
+
+/// Policies that prohibit `role` from reading the columns (through the columns, their
+/// datasets or their tags).
+fn prohibiting_policies(
+    kb: &Kb<'_>,
+    lex: &Lexicon,
+    role: Role,
+    columns: &[String],
+) -> Result<Vec<EntityRef>> {
+    if columns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let assignee = format!("gg:{}Role", capitalised(role.name()));
+    let rows = kb.select(&format!(
+        "SELECT DISTINCT ?p WHERE {{ {} {{ ?c gg:columnOf ?cd . BIND (?c AS ?t) }} UNION {{ ?c gg:columnOf ?t }} UNION {{ ?c gg:tag ?x . ?x skos:broader* ?t }}
+           ?p a odrl:Policy ; odrl:prohibition ?r . ?r odrl:target ?t ; odrl:assignee {assignee} }} ORDER BY ?p",
+        values("c", columns)
+    ))?;
+    refs(
+        kb,
+        lex,
+        &rows.iter().filter_map(|r| text(r, "p")).collect::<Vec<_>>(),
+    )
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+fn patterns() -> &'static [(Regex, &'static str)] {
+    static P: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
+    P.get_or_init(|| {
+        [
+            (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", "[email]"),
+            (
+                r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b",
+                "[iban]",
+            ),
+            (r"\b(?:\d[ -]?){13,19}\b", "[number]"),
+            (r"\b\d{3}-\d{2}-\d{4}\b", "[national id]"),
+            (
+                r"\+?\(?\d{1,4}\)?[ .-]?\(?\d{2,4}\)?[ .-]\d{3,4}[ .-]\d{3,4}\b",
+                "[phone]",
+            ),
+            (r"\b(?:\d{1,3}\.){3}\d{1,3}\b", "[ip address]"),
+        ]
+        .into_iter()
+        .filter_map(|(p, m)| Regex::new(p).ok().map(|r| (r, m)))
+        .collect()
+    })
+}
+
+/// Masks personal values in text: emails, IBANs, card and account numbers, national ids,
+/// phone numbers and IP addresses.
+pub fn mask(text: &str) -> String {
+    let mut out = text.to_owned();
+    for (re, with) in patterns() {
+        out = re.replace_all(&out, *with).into_owned();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_personal_values() {
+        assert_eq!(
+            mask("write to jane.doe@example.com now"),
+            "write to [email] now"
+        );
+        assert_eq!(mask("call +49 30 1234 5678"), "call [phone]");
+        assert_eq!(mask("from 192.168.1.20"), "from [ip address]");
+        assert_eq!(mask("ssn 123-45-6789"), "ssn [national id]");
+        assert_eq!(
+            mask("bronze.orders has 5002 rows"),
+            "bronze.orders has 5002 rows"
+        );
+        assert_eq!(mask("card 4111 1111 1111 1111"), "card [number]");
+    }
+
+    #[test]
+    fn roles_see_what_they_may() {
+        assert!(Role::Steward.may_see(true, true));
+        assert!(Role::Engineer.may_see(true, false));
+        assert!(!Role::Engineer.may_see(true, true));
+        assert!(!Role::Analyst.may_see(true, false));
+        assert!(Role::Analyst.may_see(false, false));
+    }
+}

@@ -1,0 +1,246 @@
+//! The offline question answerer over the demo catalog: the labelled question set in
+//! `tests/ask/questions.txt` (gold answers written by hand from the catalog), accuracy per
+//! category, and the guardrails.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+use govgraph_agents::ask::{AskRequest, Asker, Role};
+use govgraph_graph::oxigraph::io::RdfFormat;
+use govgraph_graph::{GraphStore, LoadOptions, LoadSource, NoProgress, StoreConfig};
+use govgraph_search::{HashEmbedder, SearchIndex};
+
+struct Demo {
+    _dir: tempfile::TempDir,
+    store: GraphStore,
+    index: SearchIndex,
+}
+
+fn demo(extra: Option<&str>) -> Demo {
+    let dir = tempfile::tempdir().unwrap();
+    let store = GraphStore::open(&dir.path().join("store"), StoreConfig::default()).unwrap();
+    let mut sources: Vec<LoadSource> = govgraph_seeds::DEMO_SOURCES
+        .iter()
+        .map(|s| LoadSource::from_bytes(s.name, s.path, RdfFormat::Turtle, s.turtle))
+        .collect();
+    if let Some(ttl) = extra {
+        sources.push(LoadSource::from_bytes(
+            "extra",
+            "extra.ttl",
+            RdfFormat::Turtle,
+            ttl.to_owned(),
+        ));
+    }
+    store
+        .load(sources, &LoadOptions::default(), &NoProgress)
+        .unwrap();
+    let models: Vec<govgraph_graph::ingest::SqlFile> = govgraph_seeds::DEMO_SQL
+        .iter()
+        .map(|m| govgraph_graph::ingest::SqlFile {
+            location: m.path.to_owned(),
+            text: m.sql.to_owned(),
+        })
+        .collect();
+    govgraph_graph::ingest::ingest_sql(
+        &store,
+        &models,
+        &govgraph_graph::ingest::SqlIngestOptions {
+            dialect: govgraph_lineage::Dialect::DuckDb,
+            system: govgraph_seeds::DEMO_SQL_SYSTEM.to_owned(),
+            default_schema: None,
+        },
+        &NoProgress,
+    )
+    .unwrap();
+    let mut index = SearchIndex::open(
+        &dir.path().join("search"),
+        Arc::new(HashEmbedder::default()),
+    )
+    .unwrap();
+    index.sync(&store).unwrap();
+    Demo {
+        _dir: dir,
+        store,
+        index,
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+struct Case {
+    line: usize,
+    category: String,
+    question: String,
+    role: Option<Role>,
+    session: Option<String>,
+    entities: Option<Vec<String>>,
+    includes: Vec<String>,
+    excludes: Vec<String>,
+    value: Option<f64>,
+    refused: bool,
+    contains: Vec<String>,
+    intent: Option<String>,
+}
+
+fn list(v: &str) -> Vec<String> {
+    v.split('|')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn parse(text: &str) -> Vec<Case> {
+    let mut cases: Vec<Case> = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim_end();
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix('[') {
+            let (category, question) = rest
+                .split_once(']')
+                .unwrap_or_else(|| panic!("line {}: [category] question", i + 1));
+            cases.push(Case {
+                line: i + 1,
+                category: category.trim().to_owned(),
+                question: question.trim().to_owned(),
+                ..Case::default()
+            });
+            continue;
+        }
+        let c = cases
+            .last_mut()
+            .unwrap_or_else(|| panic!("line {}: expectation before any question", i + 1));
+        let (key, value) = line
+            .trim()
+            .split_once(':')
+            .unwrap_or_else(|| panic!("line {}: key: value", i + 1));
+        let value = value.trim();
+        match key.trim() {
+            "role" => c.role = Some(value.parse().unwrap()),
+            "session" => c.session = Some(value.to_owned()),
+            "entities" => c.entities = Some(list(value)),
+            "includes" => c.includes = list(value),
+            "excludes" => c.excludes = list(value),
+            "value" => c.value = Some(value.parse().unwrap()),
+            "refused" => c.refused = value == "true",
+            "contains" => c.contains.push(value.to_lowercase()),
+            "intent" => c.intent = Some(value.to_owned()),
+            other => panic!("line {}: unknown key {other}", i + 1),
+        }
+    }
+    cases
+}
+
+fn check(c: &Case, a: &govgraph_agents::ask::Answer) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut got: Vec<String> = a.entities.iter().map(|e| e.name.clone()).collect();
+    got.sort();
+    got.dedup();
+    if let Some(want) = &c.entities {
+        let mut want = want.clone();
+        want.sort();
+        if got != want {
+            problems.push(format!("entities: got {got:?}, want {want:?}"));
+        }
+    }
+    for w in &c.includes {
+        if !got.contains(w) {
+            problems.push(format!("missing entity {w} (got {got:?})"));
+        }
+    }
+    for w in &c.excludes {
+        if got.contains(w) {
+            problems.push(format!("unexpected entity {w}"));
+        }
+    }
+    if let Some(v) = c.value
+        && a.value.is_none_or(|x| (x - v).abs() > 1e-9)
+    {
+        problems.push(format!("value: got {:?}, want {v}", a.value));
+    }
+    if a.refused != c.refused {
+        problems.push(format!("refused: got {}, want {}", a.refused, c.refused));
+    }
+    for t in &c.contains {
+        if !a.answer.to_lowercase().contains(t) {
+            problems.push(format!("answer lacks {t:?}"));
+        }
+    }
+    if let Some(i) = &c.intent
+        && a.intent != i
+    {
+        problems.push(format!("intent: got {}, want {i}", a.intent));
+    }
+    problems
+}
+
+#[test]
+fn offline_accuracy_on_the_labelled_questions() {
+    let d = demo(None);
+    let asker = Asker::default();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ask/questions.txt");
+    let cases = parse(&std::fs::read_to_string(&path).unwrap());
+    assert!(cases.len() >= 120, "{} questions", cases.len());
+    let mut sessions: HashMap<String, String> = HashMap::new();
+    let mut per: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut failures = Vec::new();
+    let mut slow = Vec::new();
+    for c in &cases {
+        let mut r = AskRequest::new(&c.question);
+        r.role = c.role.unwrap_or(Role::Steward);
+        r.session = c.session.as_ref().and_then(|s| sessions.get(s).cloned());
+        let a = asker.ask(&d.store, Some(&d.index), &r).unwrap();
+        if let Some(s) = &c.session {
+            sessions.insert(s.clone(), a.session.clone());
+        }
+        let problems = check(c, &a);
+        slow.push((
+            a.timings.total_ms,
+            c.question.clone(),
+            a.tool_calls
+                .iter()
+                .map(|t| (t.ms, t.input.chars().take(160).collect::<String>()))
+                .fold((0.0, String::new()), |m, x| if x.0 > m.0 { x } else { m }),
+        ));
+        let e = per.entry(c.category.clone()).or_default();
+        e.1 += 1;
+        if problems.is_empty() {
+            e.0 += 1;
+        } else {
+            failures.push(format!(
+                "line {} [{}] {}\n    answer: {}\n    {}",
+                c.line,
+                c.category,
+                c.question,
+                a.answer,
+                problems.join("\n    ")
+            ));
+        }
+    }
+    let (ok, all) = per.values().fold((0, 0), |(a, b), (x, y)| (a + x, b + y));
+    println!("| category | correct | questions | accuracy |\n| --- | ---: | ---: | ---: |");
+    for (cat, (x, y)) in &per {
+        println!(
+            "| {cat} | {x} | {y} | {:.1}% |",
+            100.0 * *x as f64 / *y as f64
+        );
+    }
+    println!(
+        "| **all** | {ok} | {all} | {:.1}% |",
+        100.0 * ok as f64 / all as f64
+    );
+    slow.sort_by(|a, b| b.0.total_cmp(&a.0));
+    for (ms, q, (tms, tq)) in slow.iter().take(8) {
+        println!("{ms:.0} ms: {q}  (slowest call {tms:.0} ms: {tq})");
+    }
+    for f in &failures {
+        println!("{f}");
+    }
+    assert!(
+        ok as f64 >= 0.9 * all as f64,
+        "offline accuracy {ok}/{all} is under 90%"
+    );
+}
