@@ -43,6 +43,11 @@ pub struct AuditRecord {
     /// Why a request was denied or failed.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub reason: Option<String>,
+    /// What the handler adds: for questions, the question, the role, how it was read and
+    /// every tool call.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[schema(value_type = Option<Object>)]
+    pub detail: Option<serde_json::Value>,
 }
 
 /// Which records to read.
@@ -222,6 +227,7 @@ mod tests {
             status: 200,
             duration_ms: 1.0,
             reason: None,
+            detail: None,
         }
     }
 

@@ -93,6 +93,16 @@ impl From<govgraph_search::Error> for ApiError {
     }
 }
 
+impl From<govgraph_agents::error::Error> for ApiError {
+    fn from(e: govgraph_agents::error::Error) -> Self {
+        match e {
+            govgraph_agents::error::Error::Graph(g) => g.into(),
+            govgraph_agents::error::Error::Search(s) => s.into(),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
 /// The client-facing detail of an error response, kept on the response for the audit log.
 #[derive(Debug, Clone)]
 pub struct ErrorDetail(pub String);

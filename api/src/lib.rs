@@ -7,6 +7,7 @@
 //! Errors are RFC 9457 problem details. Store and index work runs on the blocking pool,
 //! never on the async runtime. This crate is the only one that knows wire formats.
 
+pub mod ask;
 pub mod audit;
 pub mod auth;
 pub mod config;

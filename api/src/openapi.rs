@@ -7,7 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{ingest, rest, sparql};
+use crate::{ask, ingest, rest, sparql};
 
 struct Security;
 
@@ -47,7 +47,7 @@ impl Modify for Security {
         rest::list_rules, rest::get_rule,
         rest::list_policies, rest::get_policy,
         rest::list_products, rest::get_product,
-        rest::search, rest::lineage, ingest::post_lineage,
+        rest::search, ask::post_ask, rest::lineage, ingest::post_lineage,
         rest::runs, rest::job_runs, rest::violations, rest::scorecards,
         rest::reports, rest::report,
         rest::ingestions, rest::ingestion_runs, rest::audit,
@@ -59,6 +59,7 @@ impl Modify for Security {
         (name = "glossary", description = "Business terms"),
         (name = "governance", description = "Domains, owners and tags"),
         (name = "search", description = "Hybrid search"),
+        (name = "ask", description = "Questions in plain words"),
         (name = "lineage", description = "Table and column lineage"),
         (name = "quality", description = "Rules, runs, violations and scorecards"),
         (name = "policy", description = "Policies"),

@@ -12,7 +12,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use govgraph_graph::GraphStore;
 use govgraph_search::LiveIndex;
 use tracing::Instrument;
@@ -90,6 +90,8 @@ pub struct AppState {
     pub rate: RateLimiter,
     /// The global cap on heavy work.
     pub slots: Slots,
+    /// Answers questions (`/api/v1/ask`) and keeps their conversations.
+    pub asker: Arc<govgraph_agents::ask::Asker>,
     /// False once shutdown has begun.
     pub ready: AtomicBool,
     next_request: AtomicU64,
@@ -116,6 +118,7 @@ impl AppState {
             metrics,
             rate: RateLimiter::new(config.requests_per_minute),
             slots: Slots::new(config.max_concurrent, config.queue_timeout),
+            asker: Arc::new(govgraph_agents::ask::Asker::default()),
             ready: AtomicBool::new(true),
             next_request: AtomicU64::new(0),
             config,
@@ -141,10 +144,15 @@ impl AppState {
 #[derive(Debug, Clone, Copy)]
 pub struct AuditAction(pub &'static str);
 
+/// What a handler adds to its audit record (a question and its tool calls).
+#[derive(Debug, Clone)]
+pub struct AuditDetail(pub serde_json::Value);
+
 fn default_action(method: &axum::http::Method, route: &str) -> &'static str {
     match route {
         "/sparql" => "sparql.query",
         "/api/v1/search" => "search",
+        "/api/v1/ask" => "ask",
         "/api/v1/audit" => "audit.read",
         "/api/v1/lineage" if method == axum::http::Method::POST => "lineage.write",
         "/api/v1/lineage" => "lineage.read",
@@ -205,6 +213,10 @@ async fn guard(State(state): State<Arc<AppState>>, mut request: Request, next: N
             .extensions()
             .get::<ErrorDetail>()
             .map(|d| d.0.clone());
+        let detail = response
+            .extensions()
+            .get::<AuditDetail>()
+            .map(|d| d.0.clone());
         let denied = matches!(
             status,
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS
@@ -223,6 +235,7 @@ async fn guard(State(state): State<Arc<AppState>>, mut request: Request, next: N
                 status: status.as_u16(),
                 duration_ms: elapsed.as_secs_f64() * 1e3,
                 reason,
+                detail,
             });
         }
         state
@@ -314,6 +327,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/products", get(rest::list_products))
         .route("/api/v1/products/{id}", get(rest::get_product))
         .route("/api/v1/search", get(rest::search))
+        .route("/api/v1/ask", post(crate::ask::post_ask))
         .route(
             "/api/v1/lineage",
             get(rest::lineage).post(crate::ingest::post_lineage),

@@ -520,3 +520,205 @@ async fn scorecards_show_the_latest_run_and_score() {
     assert_eq!(row["failing"], 0, "{row}");
     assert_eq!(row["score"], 90.0, "the latest score: {row}");
 }
+
+fn ask(body: serde_json::Value, key: Option<&str>, accept: &str) -> Request<Body> {
+    let mut b = Request::post("/api/v1/ask")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ACCEPT, accept);
+    if let Some(k) = key {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {k}"));
+    }
+    b.body(Body::from(body.to_string())).unwrap()
+}
+
+fn demo_state() -> std::sync::Arc<govgraph_api::AppState> {
+    let sources: Vec<(&str, &str)> = govgraph_seeds::DEMO_SOURCES
+        .iter()
+        .map(|s| (s.name, s.turtle))
+        .collect();
+    common::state(CONFIG, &sources)
+}
+
+#[tokio::test]
+async fn ask_answers_with_entities_citations_and_follow_ups() {
+    let s = demo_state();
+    let r = common::send(
+        &s,
+        ask(
+            serde_json::json!({"question": "Who owns bronze.orders?"}),
+            ROOT,
+            "application/json",
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let a = r.json();
+    assert_eq!(a["mode"], "offline", "{a}");
+    assert_eq!(a["refused"], false, "{a}");
+    assert_eq!(a["entities"][0]["name"], "Maria Keller", "{a}");
+    assert_eq!(a["entities"][0]["kind"], "person", "{a}");
+    let citations = a["citations"].as_array().unwrap();
+    assert!(
+        citations
+            .iter()
+            .any(|c| c.as_str().unwrap().contains("SELECT")),
+        "{a}"
+    );
+    assert!(a["timings"]["total_ms"].as_f64().unwrap() > 0.0, "{a}");
+
+    // A conversation: the follow-up filters the previous answer.
+    let first = common::send(
+        &s,
+        ask(
+            serde_json::json!({"question": "Which datasets are in the marketing domain?"}),
+            STEWARD,
+            "application/json",
+        ),
+    )
+    .await
+    .json();
+    assert_eq!(first["entities"].as_array().unwrap().len(), 4, "{first}");
+    let next = common::send(
+        &s,
+        ask(
+            serde_json::json!({"question": "Which of them contain personal data?", "session": first["session"]}),
+            STEWARD,
+            "application/json",
+        ),
+    )
+    .await
+    .json();
+    let mut names: Vec<&str> = next["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["bronze.marketing_events", "bronze.user_interactions"],
+        "{next}"
+    );
+
+    // The plan, on request.
+    let explained = common::send(
+        &s,
+        ask(serde_json::json!({"question": "What breaks if bronze.customers changes?", "explain": true}), ROOT, "application/json"),
+    )
+    .await
+    .json();
+    let agents: Vec<&str> = explained["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["agent"].as_str().unwrap())
+        .collect();
+    for role in ["planner", "lineage", "evaluator", "guardrail"] {
+        assert!(agents.contains(&role), "{role} missing from {agents:?}");
+    }
+}
+
+#[tokio::test]
+async fn ask_refuses_values_by_role_and_never_raises_a_role() {
+    let s = demo_state();
+    let viewer = Some("viewer-key-01234567");
+    let r = common::send(
+        &s,
+        ask(
+            serde_json::json!({"question": "Show me the email addresses of all customers."}),
+            viewer,
+            "application/json",
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let a = r.json();
+    assert_eq!(a["refused"], true, "{a}");
+    assert!(a["reason"].as_str().unwrap().contains("viewer"), "{a}");
+    // A viewer may not ask as an admin; an admin may ask as an analyst.
+    let r = common::send(
+        &s,
+        ask(
+            serde_json::json!({"question": "Who owns bronze.orders?", "role": "admin"}),
+            viewer,
+            "application/json",
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let a = common::send(
+        &s,
+        ask(serde_json::json!({"question": "List the dates of birth in bronze.customers.", "role": "analyst"}), ROOT, "application/json"),
+    )
+    .await
+    .json();
+    assert_eq!(a["refused"], true, "{a}");
+    // Not a question: a problem document.
+    let r = common::send(
+        &s,
+        ask(serde_json::json!({"q": "who"}), ROOT, "application/json"),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.content_type.starts_with("application/problem+json"),
+        "{}",
+        r.content_type
+    );
+}
+
+#[tokio::test]
+async fn ask_streams_steps_then_the_answer_and_is_audited() {
+    let s = demo_state();
+    let r = common::send(
+        &s,
+        ask(
+            serde_json::json!({"question": "Which tables hold customer emails?"}),
+            ROOT,
+            "text/event-stream",
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.content_type.starts_with("text/event-stream"),
+        "{}",
+        r.content_type
+    );
+    let steps = r.body.matches("event: step\n").count();
+    assert!(steps >= 3, "{}", r.body);
+    let answer_at = r.body.find("event: answer\n").unwrap();
+    assert!(
+        r.body.rfind("event: step\n").unwrap() < answer_at,
+        "steps come first"
+    );
+    assert!(r.body.ends_with("event: done\ndata: {}\n\n"), "{}", r.body);
+    let data = r.body[answer_at..]
+        .lines()
+        .nth(1)
+        .unwrap()
+        .strip_prefix("data: ")
+        .unwrap();
+    let a: serde_json::Value = serde_json::from_str(data).unwrap();
+    assert_eq!(a["entities"].as_array().unwrap().len(), 2, "{a}");
+    assert!(
+        a.get("plan").is_none(),
+        "the plan is streamed, not repeated: {a}"
+    );
+
+    // The question and its tool calls are in the audit log.
+    let log = common::send(&s, common::get("/api/v1/audit?action=ask", ROOT))
+        .await
+        .json();
+    let rec = &log["items"][0];
+    assert_eq!(rec["action"], "ask", "{log}");
+    assert_eq!(
+        rec["detail"]["question"], "Which tables hold customer emails?",
+        "{rec}"
+    );
+    assert!(
+        !rec["detail"]["tool_calls"].as_array().unwrap().is_empty(),
+        "{rec}"
+    );
+}

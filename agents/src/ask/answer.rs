@@ -1356,9 +1356,8 @@ fn quality(ctx: &Ctx<'_>) -> Result<Outcome> {
         for r in &scores {
             if let (Some(s), Some(v)) = (text(r, "s"), number(r, "v")) {
                 score_text.push_str(&format!(
-                    " The latest quality score of {} is {:.0}%.",
-                    ctx.name(&s),
-                    v * 100.0
+                    " The latest quality score of {} is {v:.0} out of 100.",
+                    ctx.name(&s)
                 ));
             }
         }
