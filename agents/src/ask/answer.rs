@@ -2331,7 +2331,11 @@ fn describe(ctx: &Ctx<'_>) -> Result<Outcome> {
         v
     };
     let mut parts: Vec<String> = Vec::new();
-    if let Some(d) = get("description").first().or(get("definition").first()) {
+    let mut texts = get("description");
+    texts.extend(get("definition"));
+    texts.sort();
+    texts.dedup();
+    for d in texts {
         parts.push(format!("\u{201c}{d}\u{201d}"));
     }
     for (p, label) in [
