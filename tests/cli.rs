@@ -892,3 +892,60 @@ fn llm_suggestions_need_the_feature_or_fall_back_when_the_model_is_unreachable()
         assert!(stderr.contains("`openai` feature"), "{stderr}");
     }
 }
+
+#[test]
+fn ask_answers_from_the_demo_and_refuses_values_by_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    ok(data, &["demo", "--no-serve"]);
+    let a: serde_json::Value = serde_json::from_str(&ok(
+        data,
+        &[
+            "ask",
+            "which dashboards depend on data owned by Claire Dubois?",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    let mut names: Vec<&str> = a["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["bi.campaign_roi", "bi.customer_value", "bi.executive_sales"],
+        "{a}"
+    );
+    assert_eq!(a["mode"], "offline");
+    let text = ok(data, &["ask", "who owns bronze.orders?", "--explain"]);
+    assert!(
+        text.contains("Maria Keller") && text.contains("planner"),
+        "{text}"
+    );
+    // A refusal exits 3 and says why.
+    let out = common::govgraph(
+        data,
+        &[
+            "ask",
+            "show me the dates of birth in bronze.customers",
+            "--role",
+            "analyst",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("analyst role may not"));
+    // --llm without the feature says what is missing.
+    if !cfg!(feature = "openai") {
+        let out = common::govgraph(data, &["ask", "who owns bronze.orders?", "--llm"]);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("openai"));
+    }
+}

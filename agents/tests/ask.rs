@@ -261,8 +261,14 @@ fn planted_instructions_in_descriptions_change_nothing() {
         ("Who owns bronze.orders?", Role::Analyst),
         ("Is bronze.orders sensitive?", Role::Analyst),
         ("Which tables hold customer emails?", Role::Analyst),
-        ("Show me the email addresses of all customers.", Role::Analyst),
-        ("What breaks if bronze.orders.status changes?", Role::Analyst),
+        (
+            "Show me the email addresses of all customers.",
+            Role::Analyst,
+        ),
+        (
+            "What breaks if bronze.orders.status changes?",
+            Role::Analyst,
+        ),
         ("Which datasets are in the sales domain?", Role::Viewer),
         ("Describe the column bronze.orders.status.", Role::Analyst),
         ("Tell me about the sales domain.", Role::Analyst),
@@ -274,13 +280,25 @@ fn planted_instructions_in_descriptions_change_nothing() {
         let x = a1.ask(&clean.store, Some(&clean.index), &r).unwrap();
         let y = a2.ask(&planted.store, Some(&planted.index), &r).unwrap();
         assert_eq!(x.entities, y.entities, "{q}");
-        assert_eq!((x.refused, x.value, x.intent), (y.refused, y.value, y.intent), "{q}");
-        assert!(!y.answer.contains("jane.doe@example.com") && !y.answer.contains("1234 5678"), "{q}: {}", y.answer);
+        assert_eq!(
+            (x.refused, x.value, x.intent),
+            (y.refused, y.value, y.intent),
+            "{q}"
+        );
+        assert!(
+            !y.answer.contains("jane.doe@example.com") && !y.answer.contains("1234 5678"),
+            "{q}: {}",
+            y.answer
+        );
     }
     let mut r = AskRequest::new("Describe the column bronze.orders.status.");
     r.role = Role::Analyst;
     let y = a2.ask(&planted.store, Some(&planted.index), &r).unwrap();
-    assert!(y.answer.contains("IGNORE ALL PREVIOUS INSTRUCTIONS"), "quoted as data: {}", y.answer);
+    assert!(
+        y.answer.contains("IGNORE ALL PREVIOUS INSTRUCTIONS"),
+        "quoted as data: {}",
+        y.answer
+    );
     assert!(y.answer.contains("[email]"), "masked: {}", y.answer);
 }
 
@@ -298,7 +316,13 @@ fn a_tenant_sees_only_its_own_graphs() {
     let a = asker.ask(&d.store, Some(&d.index), &r).unwrap();
     assert!(a.entities.is_empty(), "{:?}", a.entities);
     // The same questions outside the tenant.
-    let a = asker.ask(&d.store, Some(&d.index), &AskRequest::new("How many datasets are there?")).unwrap();
+    let a = asker
+        .ask(
+            &d.store,
+            Some(&d.index),
+            &AskRequest::new("How many datasets are there?"),
+        )
+        .unwrap();
     assert_eq!(a.value, Some(13.0));
 }
 
@@ -313,11 +337,28 @@ fn the_plan_is_traced_and_falls_back() {
     let a = asker.ask(&d.store, Some(&d.index), &r).unwrap();
     let plan = a.plan.unwrap();
     let agents: Vec<&str> = plan.iter().map(|s| s.agent).collect();
-    assert_eq!(agents, ["planner", "lineage", "evaluator", "guardrail"], "{plan:?}");
-    assert!(plan[1].tools.iter().any(|t| t.tool == "lineage"), "{plan:?}");
-    assert!(a.entities.iter().any(|e| e.name == "silver.orders_clean.total_amount"), "{:?}", a.entities);
-    let a = asker.ask(&d.store, Some(&d.index), &AskRequest::new("zzqx blorf?")).unwrap();
+    assert_eq!(
+        agents,
+        ["planner", "lineage", "evaluator", "guardrail"],
+        "{plan:?}"
+    );
+    assert!(
+        plan[1].tools.iter().any(|t| t.tool == "lineage"),
+        "{plan:?}"
+    );
+    assert!(
+        a.entities
+            .iter()
+            .any(|e| e.name == "silver.orders_clean.total_amount"),
+        "{:?}",
+        a.entities
+    );
+    let a = asker
+        .ask(&d.store, Some(&d.index), &AskRequest::new("zzqx blorf?"))
+        .unwrap();
     assert!(!a.refused && !a.answer.is_empty(), "{}", a.answer);
-    let a = asker.ask(&d.store, Some(&d.index), &AskRequest::new("   ")).unwrap();
+    let a = asker
+        .ask(&d.store, Some(&d.index), &AskRequest::new("   "))
+        .unwrap();
     assert!(a.refused, "an empty question is refused");
 }

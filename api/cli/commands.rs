@@ -1198,6 +1198,10 @@ pub fn demo(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
                 query.split_whitespace().collect::<Vec<_>>().join(" ")
             );
         }
+        println!("  # Ask in plain words (answers cite the graph; --data-raw for any question)");
+        println!(
+            "  curl -s http://{addr}/api/v1/ask -H 'Content-Type: application/json' --data-raw '{{\"question\": \"what breaks if bronze.customers changes?\"}}'\n"
+        );
         println!("Press Ctrl-C to stop.");
     })
 }
@@ -1240,11 +1244,55 @@ pub struct AskArgs {
     /// Include the plan and each step's timing.
     #[arg(long)]
     explain: bool,
+    /// Let an OpenAI-compatible LLM answer through the catalog's tools (search, describe,
+    /// read-only SPARQL, lineage, glossary, quality, policy); the offline answer is the
+    /// fallback when it fails or times out. Needs a build with the `openai` feature. The key
+    /// comes from GOVGRAPH_LLM_API_KEY.
+    #[arg(long)]
+    llm: bool,
+    /// The LLM endpoint's API base.
+    #[arg(
+        long,
+        env = "GOVGRAPH_LLM_BASE_URL",
+        default_value = "https://api.openai.com/v1"
+    )]
+    llm_base_url: String,
+    /// The LLM model.
+    #[arg(long, env = "GOVGRAPH_LLM_MODEL", default_value = "gpt-4o-mini")]
+    llm_model: String,
+    /// Seconds the LLM may take for a whole answer.
+    #[arg(long, default_value_t = 30)]
+    llm_timeout: u64,
+}
+
+#[cfg(feature = "openai")]
+fn asker(args: &AskArgs) -> Result<govgraph_agents::ask::Asker> {
+    use govgraph_agents::ask::llm::{LlmAskConfig, LlmBrain};
+    use govgraph_agents::ask::{AskConfig, Asker};
+    if !args.llm {
+        return Ok(Asker::default());
+    }
+    let mut config = LlmAskConfig::new(&args.llm_base_url, &args.llm_model);
+    config.api_key = std::env::var("GOVGRAPH_LLM_API_KEY").ok();
+    config.timeout = std::time::Duration::from_secs(args.llm_timeout.max(1));
+    Ok(Asker::with_llm(
+        AskConfig::default(),
+        LlmBrain::new(config)?,
+    ))
+}
+
+#[cfg(not(feature = "openai"))]
+fn asker(args: &AskArgs) -> Result<govgraph_agents::ask::Asker> {
+    if args.llm {
+        bail!("--llm needs a build with the `openai` feature (cargo build --features openai)");
+    }
+    Ok(govgraph_agents::ask::Asker::default())
 }
 
 pub fn ask(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
-    use govgraph_agents::ask::{AskRequest, Asker, Role};
+    use govgraph_agents::ask::{AskRequest, Role};
     use govgraph_search::{HashEmbedder, SearchIndex};
+    let asker = asker(&args)?;
     let role: Role = args
         .role
         .parse()
@@ -1262,7 +1310,7 @@ pub fn ask(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
     let mut request = AskRequest::new(&args.question);
     request.role = role;
     request.explain = args.explain;
-    let answer = Asker::default().ask(&store, Some(&index), &request)?;
+    let answer = asker.ask(&store, Some(&index), &request)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&answer)?);
         return Ok(if answer.refused {
@@ -1272,6 +1320,9 @@ pub fn ask(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
         });
     }
     println!("{}", answer.answer);
+    if let Some(r) = answer.reason.as_deref().filter(|_| !answer.refused) {
+        eprintln!("note: {r}");
+    }
     if let Some(v) = answer.value {
         println!("\nvalue: {v}");
     }

@@ -43,6 +43,42 @@ pub struct FileConfig {
     pub audit: AuditSection,
     /// `[[principals]]`.
     pub principals: Vec<PrincipalConfig>,
+    /// `[llm]`: an OpenAI-compatible model for `/api/v1/ask` (absent: offline only).
+    pub llm: Option<LlmSection>,
+}
+
+/// `[llm]`. The key comes from `GOVGRAPH_LLM_API_KEY`, never from the file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmSection {
+    /// The API base, such as `http://127.0.0.1:8080/v1`.
+    pub base_url: String,
+    /// The model name.
+    pub model: String,
+    /// Seconds for a whole answer, every model call and tool included.
+    pub timeout_s: u64,
+    /// Model calls per answer at most.
+    pub max_steps: usize,
+    /// Tokens a tenant may spend in all (absent: no limit).
+    pub token_budget: Option<u64>,
+    /// Price of 1,000 tokens, for the cost budget.
+    pub cost_per_1k_tokens: f64,
+    /// What a tenant may spend in all (absent: no limit).
+    pub cost_budget: Option<f64>,
+}
+
+impl Default for LlmSection {
+    fn default() -> Self {
+        Self {
+            base_url: "https://api.openai.com/v1".to_owned(),
+            model: "gpt-4o-mini".to_owned(),
+            timeout_s: 30,
+            max_steps: 6,
+            token_budget: None,
+            cost_per_1k_tokens: 0.0,
+            cost_budget: None,
+        }
+    }
 }
 
 /// `[server]`.

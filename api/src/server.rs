@@ -45,6 +45,8 @@ pub struct ServerConfig {
     pub principals: Vec<PrincipalConfig>,
     /// The audit log file, if any.
     pub audit_path: Option<PathBuf>,
+    /// The language model for questions, if any.
+    pub llm: Option<crate::config::LlmSection>,
 }
 
 impl Default for ServerConfig {
@@ -67,6 +69,7 @@ impl ServerConfig {
             queue_timeout: Duration::from_millis(f.limits.queue_timeout_ms),
             principals: f.principals.clone(),
             audit_path: f.audit.path.clone(),
+            llm: f.llm.clone(),
         }
     }
 }
@@ -118,7 +121,7 @@ impl AppState {
             metrics,
             rate: RateLimiter::new(config.requests_per_minute),
             slots: Slots::new(config.max_concurrent, config.queue_timeout),
-            asker: Arc::new(govgraph_agents::ask::Asker::default()),
+            asker: Arc::new(asker(config.llm.as_ref())?),
             ready: AtomicBool::new(true),
             next_request: AtomicU64::new(0),
             config,
@@ -138,6 +141,37 @@ impl AppState {
         let boot = std::process::id();
         format!("{boot:x}-{n:08x}")
     }
+}
+
+/// The question answerer: offline, or with the configured language model first.
+#[cfg(feature = "openai")]
+fn asker(llm: Option<&crate::config::LlmSection>) -> Result<govgraph_agents::ask::Asker, ApiError> {
+    use govgraph_agents::ask::llm::{LlmAskConfig, LlmBrain};
+    use govgraph_agents::ask::{AskConfig, Asker};
+    let Some(l) = llm else {
+        return Ok(Asker::default());
+    };
+    let mut c = LlmAskConfig::new(&l.base_url, &l.model);
+    c.api_key = std::env::var("GOVGRAPH_LLM_API_KEY").ok();
+    c.timeout = Duration::from_secs(l.timeout_s.max(1));
+    c.max_steps = l.max_steps.max(1);
+    c.token_budget = l.token_budget;
+    c.cost_per_1k_tokens = l.cost_per_1k_tokens;
+    c.cost_budget = l.cost_budget;
+    let brain = LlmBrain::new(c).map_err(|e| ApiError::Config(format!("[llm]: {e}")))?;
+    Ok(Asker::with_llm(AskConfig::default(), brain))
+}
+
+/// The question answerer: offline (this build has no language-model client).
+#[cfg(not(feature = "openai"))]
+fn asker(llm: Option<&crate::config::LlmSection>) -> Result<govgraph_agents::ask::Asker, ApiError> {
+    if llm.is_some() {
+        return Err(ApiError::Config(
+            "[llm] needs a build with the `openai` feature (cargo build --features openai)"
+                .to_owned(),
+        ));
+    }
+    Ok(govgraph_agents::ask::Asker::default())
 }
 
 /// The action a request performs, for the audit log; handlers may set it on their response.

@@ -375,10 +375,12 @@ fn sensitivity(ctx: &Ctx<'_>) -> Result<Outcome> {
             format!("?x a {class} .")
         };
         let rows = ctx.kb.select(&format!(
-            "SELECT DISTINCT ?x WHERE {{ {} ?n skos:broader* ?t . ?x gg:tag ?n . {type_pattern} }} ORDER BY ?x",
+            "SELECT DISTINCT ?x WHERE {{ {} ?n skos:broader* ?t . ?x gg:tag ?n . {type_pattern} }}",
             values("t", &iris)
         ))?;
-        let found: Vec<String> = rows.iter().filter_map(|r| text(r, "x")).collect();
+        // Sorted here: ORDER BY in the store decodes every term it compares.
+        let mut found: Vec<String> = rows.iter().filter_map(|r| text(r, "x")).collect();
+        found.sort();
         let items = filter(
             ctx.kb,
             refs(ctx.kb, ctx.lex, &found)?,
@@ -421,9 +423,11 @@ fn sensitivity(ctx: &Ctx<'_>) -> Result<Outcome> {
             dataset_pii(ctx.kb, "?x", 10)
         };
         let rows = ctx.kb.select(&format!(
-            "SELECT DISTINCT ?x WHERE {{ ?x a {class} . FILTER NOT EXISTS {{ ?x a gg:Dashboard }} FILTER ({test}) }} ORDER BY ?x"
+            "SELECT DISTINCT ?x WHERE {{ ?x a {class} . FILTER NOT EXISTS {{ ?x a gg:Dashboard }} FILTER ({test}) }}"
         ))?;
-        let found: Vec<String> = rows.iter().filter_map(|r| text(r, "x")).collect();
+        // Sorted here: ORDER BY in the store decodes every term it compares.
+        let mut found: Vec<String> = rows.iter().filter_map(|r| text(r, "x")).collect();
+        found.sort();
         let items = filter(ctx.kb, refs(ctx.kb, ctx.lex, &found)?, &filters)?;
         let what = if restricted {
             "restricted data"
@@ -656,9 +660,11 @@ fn ownership(ctx: &Ctx<'_>) -> Result<Outcome> {
             "gg:owner"
         };
         let rows = ctx.kb.select(&format!(
-            "SELECT DISTINCT ?x WHERE {{ ?x a {class} . FILTER NOT EXISTS {{ ?x {pred} ?p }} FILTER NOT EXISTS {{ ?x a gg:Dashboard }} }} ORDER BY ?x"
+            "SELECT DISTINCT ?x WHERE {{ ?x a {class} . FILTER NOT EXISTS {{ ?x {pred} ?p }} FILTER NOT EXISTS {{ ?x a gg:Dashboard }} }}"
         ))?;
-        let found: Vec<String> = rows.iter().filter_map(|r| text(r, "x")).collect();
+        // Sorted here: ORDER BY in the store decodes every term it compares.
+        let mut found: Vec<String> = rows.iter().filter_map(|r| text(r, "x")).collect();
+        found.sort();
         let items = filter(ctx.kb, refs(ctx.kb, ctx.lex, &found)?, &ctx.filters)?;
         let role = if steward_only { "steward" } else { "owner" };
         return Ok(Outcome {
@@ -686,22 +692,41 @@ fn ownership(ctx: &Ctx<'_>) -> Result<Outcome> {
         } else {
             "gg:owner|gg:steward"
         };
-        let class = match ctx.reading.target {
-            Some(Kind::Term) => "gg:GlossaryTerm",
-            Some(Kind::Domain) => "gg:Domain",
-            Some(Kind::Rule) => "gg:QualityRule",
-            Some(Kind::Policy) => "odrl:Policy",
-            Some(Kind::Dashboard) => "gg:Dashboard",
-            Some(Kind::ProcessingActivity) => "gg:ProcessingActivity",
-            Some(Kind::Dataset) | None => "dcat:Dataset",
-            Some(_) => "dcat:Dataset",
+        let kind = match ctx.reading.target {
+            Some(
+                k @ (Kind::Term
+                | Kind::Domain
+                | Kind::Rule
+                | Kind::Policy
+                | Kind::Dashboard
+                | Kind::ProcessingActivity),
+            ) => k,
+            _ => Kind::Dataset,
         };
         let iris: Vec<String> = people.iter().map(|p| p.iri.clone()).collect();
-        let rows = ctx.kb.select(&format!(
-            "SELECT DISTINCT ?x WHERE {{ {} ?x {preds} ?p ; a {class} . }} ORDER BY ?x",
-            values("p", &iris)
-        ))?;
-        let found: Vec<String> = rows.iter().filter_map(|r| text(r, "x")).collect();
+        // The lexicon knows every kind but rules: check those in the store, the rest here
+        // (a type test per row is the slow part of this query on large catalogs).
+        let rows = if kind == Kind::Rule {
+            ctx.kb.select(&format!(
+                "SELECT DISTINCT ?x WHERE {{ {} ?x {preds} ?p . FILTER EXISTS {{ ?x a gg:QualityRule }} }}",
+                values("p", &iris)
+            ))?
+        } else {
+            ctx.kb.select(&format!(
+                "SELECT DISTINCT ?x WHERE {{ {} ?x {preds} ?p }}",
+                values("p", &iris)
+            ))?
+        };
+        let rows: Vec<_> = rows
+            .into_iter()
+            .filter(|r| {
+                kind == Kind::Rule
+                    || text(r, "x").and_then(|x| ctx.lex.get(&x).map(|e| e.kind)) == Some(kind)
+            })
+            .collect();
+        // Sorted here: ORDER BY in the store decodes every term it compares.
+        let mut found: Vec<String> = rows.iter().filter_map(|r| text(r, "x")).collect();
+        found.sort();
         let mut filters = ctx.filters.clone();
         filters.owners.clear();
         let items = filter(ctx.kb, refs(ctx.kb, ctx.lex, &found)?, &filters)?;
@@ -912,10 +937,12 @@ fn lineage(ctx: &Ctx<'_>, direction: Direction) -> Result<Outcome> {
         }
         if !set.is_empty() {
             let rows = ctx.kb.select(&format!(
-                "SELECT DISTINCT ?x WHERE {{ ?x a dcat:Dataset . FILTER NOT EXISTS {{ ?x a gg:Dashboard }} {} }} ORDER BY ?x",
-                set.patterns(ctx.kb)
+                "SELECT DISTINCT ?x WHERE {{ ?x a dcat:Dataset . FILTER NOT EXISTS {{ ?x a gg:Dashboard }} {} }}",
+                set.dataset_patterns(ctx.kb)
             ))?;
-            let found: Vec<String> = rows.iter().filter_map(|r| text(r, "x")).collect();
+            // Sorted here: ORDER BY in the store decodes every term it compares.
+            let mut found: Vec<String> = rows.iter().filter_map(|r| text(r, "x")).collect();
+            found.sort();
             starts = refs(ctx.kb, ctx.lex, &found)?;
             described = format!(" ({})", some_names(&starts, 6));
         }
@@ -1236,9 +1263,11 @@ fn quality(ctx: &Ctx<'_>) -> Result<Outcome> {
     if gaps {
         let rows = ctx.kb.select(
             "SELECT DISTINCT ?x WHERE { ?x a dcat:Dataset . FILTER NOT EXISTS { ?x a gg:Dashboard }
-               FILTER NOT EXISTS { ?r a gg:QualityRule . { ?r gg:appliesTo ?x } UNION { ?r gg:appliesTo ?c . ?c gg:columnOf ?x } } } ORDER BY ?x",
+               FILTER NOT EXISTS { ?r a gg:QualityRule . { ?r gg:appliesTo ?x } UNION { ?r gg:appliesTo ?c . ?c gg:columnOf ?x } } }",
         )?;
-        let found: Vec<String> = rows.iter().filter_map(|r| text(r, "x")).collect();
+        // Sorted here: ORDER BY in the store decodes every term it compares.
+        let mut found: Vec<String> = rows.iter().filter_map(|r| text(r, "x")).collect();
+        found.sort();
         let items = filter(ctx.kb, refs(ctx.kb, ctx.lex, &found)?, &ctx.filters)?;
         return Ok(Outcome {
             text: format!(
@@ -1978,10 +2007,12 @@ fn compliance(ctx: &Ctx<'_>) -> Result<Outcome> {
         "without a purpose",
     ]) {
         let rows = ctx.kb.select(&format!(
-            "SELECT DISTINCT ?x WHERE {{ ?x a dcat:Dataset . FILTER NOT EXISTS {{ ?x a gg:Dashboard }} FILTER ({}) FILTER NOT EXISTS {{ ?a gg:processes ?x }} }} ORDER BY ?x",
+            "SELECT DISTINCT ?x WHERE {{ ?x a dcat:Dataset . FILTER NOT EXISTS {{ ?x a gg:Dashboard }} FILTER ({}) FILTER NOT EXISTS {{ ?a gg:processes ?x }} }}",
             dataset_pii(ctx.kb, "?x", 20)
         ))?;
-        let found: Vec<String> = rows.iter().filter_map(|r| text(r, "x")).collect();
+        // Sorted here: ORDER BY in the store decodes every term it compares.
+        let mut found: Vec<String> = rows.iter().filter_map(|r| text(r, "x")).collect();
+        found.sort();
         let items = refs(ctx.kb, ctx.lex, &found)?;
         return Ok(Outcome {
             text: if items.is_empty() {
@@ -2214,7 +2245,8 @@ fn listing(ctx: &Ctx<'_>) -> Result<Outcome> {
         filters.pii = Some(true);
     }
     let patterns = match kind {
-        Kind::Dataset | Kind::Column | Kind::Dashboard => filters.patterns(ctx.kb),
+        Kind::Dataset | Kind::Dashboard => filters.dataset_patterns(ctx.kb),
+        Kind::Column => filters.patterns(ctx.kb),
         Kind::Term | Kind::Rule | Kind::Policy | Kind::ProcessingActivity => {
             let mut p = String::new();
             if !filters.domains.is_empty() {
@@ -2237,9 +2269,11 @@ fn listing(ctx: &Ctx<'_>) -> Result<Outcome> {
         _ => String::new(),
     };
     let rows = ctx.kb.select(&format!(
-        "SELECT DISTINCT ?x WHERE {{ ?x a {class} . {extra} {patterns} }} ORDER BY ?x"
+        "SELECT DISTINCT ?x WHERE {{ ?x a {class} . {extra} {patterns} }}"
     ))?;
-    let found: Vec<String> = rows.iter().filter_map(|r| text(r, "x")).collect();
+    // Sorted here: ORDER BY in the store decodes every term it compares.
+    let mut found: Vec<String> = rows.iter().filter_map(|r| text(r, "x")).collect();
+    found.sort();
     let mut items = refs(ctx.kb, ctx.lex, &found)?;
     for e in &mut items {
         if e.kind == Kind::Dataset && kind != Kind::Dataset && kind != Kind::Column {

@@ -100,8 +100,21 @@ impl Filters {
 
     /// The graph patterns for `?x` (a dataset or a column; `?ds` is the dataset).
     pub fn patterns(&self, kb: &Kb<'_>) -> String {
-        let mut p =
-            String::from("OPTIONAL { ?x gg:columnOf ?ds0 } BIND (COALESCE(?ds0, ?x) AS ?ds)\n");
+        self.patterns_on(kb, false)
+    }
+
+    /// The graph patterns for `?x` when it is a dataset: simpler, and much faster on large
+    /// catalogs (no optional column step).
+    pub fn dataset_patterns(&self, kb: &Kb<'_>) -> String {
+        self.patterns_on(kb, true)
+    }
+
+    fn patterns_on(&self, kb: &Kb<'_>, datasets: bool) -> String {
+        let mut p = if datasets {
+            String::new()
+        } else {
+            String::from("OPTIONAL { ?x gg:columnOf ?ds0 } BIND (COALESCE(?ds0, ?x) AS ?ds)\n")
+        };
         if !self.domains.is_empty() {
             p.push_str(&format!(
                 "?ds gg:domain ?fd . {}\n",
@@ -138,15 +151,22 @@ impl Filters {
             );
         }
         if let Some(want) = self.pii {
-            let test = format!(
-                "(IF(BOUND(?ds0), {}, {}))",
-                pii_tagged(kb, "?x", 1),
+            let test = if datasets {
                 dataset_pii(kb, "?x", 2)
-            );
+            } else {
+                format!(
+                    "(IF(BOUND(?ds0), {}, {}))",
+                    pii_tagged(kb, "?x", 1),
+                    dataset_pii(kb, "?x", 2)
+                )
+            };
             p.push_str(&format!("FILTER ({}{test})\n", if want { "" } else { "!" }));
         }
         if self.restricted {
             p.push_str(&format!("FILTER ({})\n", restricted_tagged(kb, "?x", 3)));
+        }
+        if datasets {
+            p = p.replace("?ds ", "?x ").replace("?ds)", "?x)");
         }
         p
     }
@@ -197,31 +217,53 @@ pub fn refs(kb: &Kb<'_>, lex: &Lexicon, iris: &[String]) -> Result<Vec<EntityRef
         .map(|(i, _)| i.clone())
         .collect();
     if !missing.is_empty() {
+        // Three plain look-ups (optional patterns over a list are slow on large stores).
+        let mut found: HashMap<String, EntityRef> = HashMap::new();
         let rows = kb.select(&format!(
-            "SELECT ?x ?col ?ds ?rule ?label WHERE {{ {}
-               OPTIONAL {{ ?x gg:columnOf ?ds ; csvw:name ?col }}
-               OPTIONAL {{ ?x a gg:QualityRule . BIND (true AS ?rule) }}
-               OPTIONAL {{ ?x dct:title|skos:prefLabel|foaf:name|dct:identifier ?label }} }}",
+            "SELECT ?x ?ds ?col WHERE {{ {} ?x gg:columnOf ?ds ; csvw:name ?col }}",
             values("x", &missing)
         ))?;
-        let mut found: HashMap<String, EntityRef> = HashMap::new();
         for r in &rows {
-            let Some(x) = text(r, "x") else { continue };
-            let e = if let (Some(col), Some(ds)) = (text(r, "col"), text(r, "ds")) {
-                column_ref(lex, &x, &ds, &col)
-            } else {
-                EntityRef {
-                    iri: x.clone(),
-                    name: text(r, "label")
-                        .unwrap_or_else(|| x.rsplit('/').next().unwrap_or(&x).to_owned()),
-                    kind: if boolean(r, "rule") {
-                        Kind::Rule
-                    } else {
-                        Kind::Dataset
-                    },
+            if let (Some(x), Some(ds), Some(col)) = (text(r, "x"), text(r, "ds"), text(r, "col")) {
+                let e = column_ref(lex, &x, &ds, &col);
+                found.entry(x).or_insert(e);
+            }
+        }
+        let rest: Vec<String> = missing
+            .iter()
+            .filter(|i| !found.contains_key(*i))
+            .cloned()
+            .collect();
+        if !rest.is_empty() {
+            let rules: BTreeSet<String> = kb
+                .select(&format!(
+                    "SELECT ?x WHERE {{ {} ?x a gg:QualityRule }}",
+                    values("x", &rest)
+                ))?
+                .iter()
+                .filter_map(|r| text(r, "x"))
+                .collect();
+            let rows = kb.select(&format!(
+                "SELECT ?x ?label WHERE {{ {} ?x dct:title|skos:prefLabel|foaf:name|dct:identifier ?label }}",
+                values("x", &rest)
+            ))?;
+            let mut labels: HashMap<String, String> = HashMap::new();
+            for r in &rows {
+                if let (Some(x), Some(l)) = (text(r, "x"), text(r, "label")) {
+                    labels.entry(x).or_insert(l);
                 }
-            };
-            found.entry(x).or_insert(e);
+            }
+            for x in rest {
+                let name = labels
+                    .remove(&x)
+                    .unwrap_or_else(|| x.rsplit('/').next().unwrap_or(&x).to_owned());
+                let kind = if rules.contains(&x) {
+                    Kind::Rule
+                } else {
+                    Kind::Dataset
+                };
+                found.insert(x.clone(), EntityRef { iri: x, name, kind });
+            }
         }
         for (slot, i) in out.iter_mut().zip(iris) {
             if slot.is_none() {

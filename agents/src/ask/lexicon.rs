@@ -373,3 +373,27 @@ pub fn dotted(question: &str) -> Vec<(String, usize, usize)> {
 pub fn word_set(text: &str) -> HashSet<String> {
     key_words(text).into_iter().collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dotted_references_keep_their_word_positions() {
+        let q = "What breaks if orders.amount changes, or bronze.customers.email?";
+        let d = dotted(q);
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[0], ("orders.amount".to_owned(), 3, 5));
+        assert_eq!(d[1], ("bronze.customers.email".to_owned(), 7, 10));
+        let w = words(q);
+        assert_eq!(w[3..5], ["orders", "amount"]);
+        assert_eq!(w[7..10], ["bronze", "customers", "email"]);
+        assert!(dotted("It ends here. Then more.").is_empty());
+    }
+
+    #[test]
+    fn layers_rank_raw_first() {
+        assert!(layer_rank("bronze.orders") < layer_rank("silver.orders"));
+        assert!(layer_rank("gold.x") < layer_rank("other.x"));
+    }
+}

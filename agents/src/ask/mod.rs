@@ -24,6 +24,10 @@ pub mod guard;
 pub mod intent;
 pub mod kb;
 pub mod lexicon;
+#[cfg(feature = "openai")]
+pub mod llm;
+#[cfg(feature = "openai")]
+mod llm_tools;
 pub mod text;
 
 use std::collections::HashMap;
@@ -181,6 +185,8 @@ pub struct Asker {
     lexicons: Mutex<LexiconCache>,
     sessions: Mutex<HashMap<String, Session>>,
     counter: AtomicU64,
+    #[cfg(feature = "openai")]
+    llm: Option<llm::LlmBrain>,
 }
 
 impl Asker {
@@ -191,7 +197,17 @@ impl Asker {
             lexicons: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),
             counter: AtomicU64::new(0),
+            #[cfg(feature = "openai")]
+            llm: None,
         }
+    }
+
+    /// An answerer that asks a language model first and falls back to the offline brain.
+    #[cfg(feature = "openai")]
+    pub fn with_llm(config: AskConfig, brain: llm::LlmBrain) -> Self {
+        let mut a = Self::new(config);
+        a.llm = Some(brain);
+        a
     }
 
     fn lexicon(&self, store: &GraphStore, scope: &Scope) -> crate::error::Result<Arc<Lexicon>> {
@@ -219,11 +235,31 @@ impl Asker {
     }
 
     /// Answers a question. `search` links words that no name matches and backs discovery.
+    /// With a language model configured, the model answers through the catalog's tools and
+    /// the offline answer is the fallback; a refused question never reaches the model.
     pub fn ask(
         &self,
         store: &GraphStore,
         search: Option<&SearchIndex>,
         request: &AskRequest,
+    ) -> crate::error::Result<Answer> {
+        let offline = self.ask_offline(store, search, request, true)?;
+        #[cfg(feature = "openai")]
+        if let Some(brain) = &self.llm
+            && !offline.refused
+        {
+            return Ok(self.ask_llm(brain, store, search, request, offline));
+        }
+        Ok(offline)
+    }
+
+    /// The offline brain. `remember` keeps the conversation (tools' inner questions do not).
+    fn ask_offline(
+        &self,
+        store: &GraphStore,
+        search: Option<&SearchIndex>,
+        request: &AskRequest,
+        remember: bool,
     ) -> crate::error::Result<Answer> {
         let started = Instant::now();
         let mut steps: Vec<Step> = Vec::new();
@@ -536,6 +572,7 @@ impl Asker {
                 &kb,
                 started,
                 previous,
+                remember,
             ));
         }
 
@@ -649,6 +686,7 @@ impl Asker {
         }
         Ok(self.wrap_up(
             request, session_id, &ctx.words, outcome, used, steps, timings, &kb, started, previous,
+            remember,
         ))
     }
 
@@ -665,6 +703,7 @@ impl Asker {
         kb: &Kb<'_>,
         started: Instant,
         previous: Option<Session>,
+        remember: bool,
     ) -> Answer {
         // Guardrail (output): personal values never leave in clear.
         let t = Instant::now();
@@ -680,6 +719,7 @@ impl Asker {
         timings.total_ms = ms(started);
         let calls = kb.calls();
         if outcome.refused.is_none()
+            && remember
             && let Ok(mut s) = self.sessions.lock()
         {
             if s.len() >= self.config.max_sessions
@@ -716,6 +756,8 @@ impl Asker {
         timings: Timings,
         calls: Vec<ToolCall>,
     ) -> Answer {
+        let mut outcome = outcome;
+        outcome.entities.truncate(MAX_ENTITIES);
         let mut citations: Vec<String> = outcome.entities.iter().map(|e| e.iri.clone()).collect();
         citations.dedup();
         for c in &calls {
@@ -776,6 +818,12 @@ fn step(
     }
 }
 
+/// Entities checked against the graph per answer at most.
+const GROUNDING_SAMPLE: usize = 200;
+
+/// Entities an answer lists at most (its text and value still count them all).
+pub const MAX_ENTITIES: usize = 1000;
+
 /// The evaluator: every entity must exist in what the asker may read, and a count must equal
 /// what it counts.
 fn evaluate(kb: &Kb<'_>, o: &Outcome, plan: Intent) -> Result<(), String> {
@@ -786,7 +834,14 @@ fn evaluate(kb: &Kb<'_>, o: &Outcome, plan: Intent) -> Result<(), String> {
         return Err("a count without a number".to_owned());
     }
     if !o.entities.is_empty() {
-        let iris: Vec<String> = o.entities.iter().map(|e| e.iri.clone()).collect();
+        // Every entity of a short answer; an even sample of a long one.
+        let step = o.entities.len().div_ceil(GROUNDING_SAMPLE).max(1);
+        let iris: Vec<String> = o
+            .entities
+            .iter()
+            .step_by(step)
+            .map(|e| e.iri.clone())
+            .collect();
         let rows = kb
             .select(&format!(
                 "SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {} FILTER EXISTS {{ ?x ?p ?o }} }}",
