@@ -926,7 +926,7 @@ fn ask_answers_from_the_demo_and_refuses_values_by_role() {
         "{text}"
     );
     // A refusal exits 3 and says why.
-    let out = common::govgraph(
+    let out = govgraph(
         data,
         &[
             "ask",
@@ -944,7 +944,7 @@ fn ask_answers_from_the_demo_and_refuses_values_by_role() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("analyst role may not"));
     // --llm without the feature says what is missing.
     if !cfg!(feature = "openai") {
-        let out = common::govgraph(data, &["ask", "who owns bronze.orders?", "--llm"]);
+        let out = govgraph(data, &["ask", "who owns bronze.orders?", "--llm"]);
         assert!(!out.status.success());
         assert!(String::from_utf8_lossy(&out.stderr).contains("openai"));
     }

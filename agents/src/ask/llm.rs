@@ -229,16 +229,16 @@ impl LlmBrain {
 
     fn check_budget(&self, scope: &Scope) -> Result<()> {
         let used = self.tokens_spent(scope);
-        if let Some(limit) = self.config.token_budget {
-            if used >= limit {
-                return Err(Error::Llm(format!("the token budget ({limit}) is spent")));
-            }
+        if let Some(limit) = self.config.token_budget
+            && used >= limit
+        {
+            return Err(Error::Llm(format!("the token budget ({limit}) is spent")));
         }
-        if let Some(limit) = self.config.cost_budget {
-            let cost = used as f64 / 1000.0 * self.config.cost_per_1k_tokens;
-            if cost >= limit {
-                return Err(Error::Llm(format!("the cost budget ({limit}) is spent")));
-            }
+        let cost = used as f64 / 1000.0 * self.config.cost_per_1k_tokens;
+        if let Some(limit) = self.config.cost_budget
+            && cost >= limit
+        {
+            return Err(Error::Llm(format!("the cost budget ({limit}) is spent")));
         }
         Ok(())
     }
