@@ -69,20 +69,9 @@ fn failed(e: impl std::fmt::Display) -> Error {
 impl OpenAiEmbedder {
     /// Connects. Without a configured dimension, one probe request learns it.
     pub fn connect(config: OpenAiEmbedderConfig) -> Result<Self> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(failed)?;
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(failed)?;
-        let mut openai = OpenAIConfig::new().with_api_base(&config.base_url);
-        if let Some(key) = &config.api_key {
-            openai = openai.with_api_key(key);
-        }
-        let client = Client::build(http, openai);
+        let (client, runtime) =
+            crate::openai::client(&config.base_url, config.api_key.as_deref(), config.timeout)
+                .map_err(failed)?;
         let mut this = Self {
             dimension: config.dimension.unwrap_or(0),
             config,

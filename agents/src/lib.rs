@@ -8,6 +8,8 @@ pub mod ask;
 #[cfg(feature = "openai")]
 pub mod embed;
 pub mod error;
+#[cfg(feature = "openai")]
+mod openai;
 pub mod quality;
 
 use govgraph_graph::oxigraph::model::Term;

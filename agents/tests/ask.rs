@@ -4,13 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
 use govgraph_agents::ask::{AskRequest, Asker, Role};
-use govgraph_graph::oxigraph::io::RdfFormat;
-use govgraph_graph::{GraphStore, LoadOptions, LoadSource, NoProgress, StoreConfig};
+use govgraph_graph::{GraphStore, StoreConfig};
 use govgraph_search::{HashEmbedder, SearchIndex};
 
 struct Demo {
@@ -22,39 +23,7 @@ struct Demo {
 fn demo(extra: Option<&str>) -> Demo {
     let dir = tempfile::tempdir().unwrap();
     let store = GraphStore::open(&dir.path().join("store"), StoreConfig::default()).unwrap();
-    let mut sources: Vec<LoadSource> = govgraph_seeds::DEMO_SOURCES
-        .iter()
-        .map(|s| LoadSource::from_bytes(s.name, s.path, RdfFormat::Turtle, s.turtle))
-        .collect();
-    if let Some(ttl) = extra {
-        sources.push(LoadSource::from_bytes(
-            "extra",
-            "extra.ttl",
-            RdfFormat::Turtle,
-            ttl.to_owned(),
-        ));
-    }
-    store
-        .load(sources, &LoadOptions::default(), &NoProgress)
-        .unwrap();
-    let models: Vec<govgraph_graph::ingest::SqlFile> = govgraph_seeds::DEMO_SQL
-        .iter()
-        .map(|m| govgraph_graph::ingest::SqlFile {
-            location: m.path.to_owned(),
-            text: m.sql.to_owned(),
-        })
-        .collect();
-    govgraph_graph::ingest::ingest_sql(
-        &store,
-        &models,
-        &govgraph_graph::ingest::SqlIngestOptions {
-            dialect: govgraph_lineage::Dialect::DuckDb,
-            system: govgraph_seeds::DEMO_SQL_SYSTEM.to_owned(),
-            default_schema: None,
-        },
-        &NoProgress,
-    )
-    .unwrap();
+    common::load_demo(&store, extra);
     let mut index = SearchIndex::open(
         &dir.path().join("search"),
         Arc::new(HashEmbedder::default()),

@@ -13,38 +13,13 @@ use std::time::{Duration, Instant};
 use common::{Seen, serve};
 use govgraph_agents::ask::llm::{LlmAskConfig, LlmBrain};
 use govgraph_agents::ask::{AskConfig, AskRequest, Asker, Role};
-use govgraph_graph::oxigraph::io::RdfFormat;
-use govgraph_graph::{GraphStore, LoadOptions, LoadSource, NoProgress, StoreConfig};
+use govgraph_graph::{GraphStore, StoreConfig};
 use govgraph_search::{HashEmbedder, SearchIndex};
 use serde_json::{Value, json};
 
 fn demo() -> (GraphStore, SearchIndex) {
     let store = GraphStore::in_memory(StoreConfig::default()).unwrap();
-    let sources = govgraph_seeds::DEMO_SOURCES
-        .iter()
-        .map(|s| LoadSource::from_bytes(s.name, s.path, RdfFormat::Turtle, s.turtle))
-        .collect();
-    store
-        .load(sources, &LoadOptions::default(), &NoProgress)
-        .unwrap();
-    let models: Vec<govgraph_graph::ingest::SqlFile> = govgraph_seeds::DEMO_SQL
-        .iter()
-        .map(|m| govgraph_graph::ingest::SqlFile {
-            location: m.path.to_owned(),
-            text: m.sql.to_owned(),
-        })
-        .collect();
-    govgraph_graph::ingest::ingest_sql(
-        &store,
-        &models,
-        &govgraph_graph::ingest::SqlIngestOptions {
-            dialect: govgraph_lineage::Dialect::DuckDb,
-            system: govgraph_seeds::DEMO_SQL_SYSTEM.to_owned(),
-            default_schema: None,
-        },
-        &NoProgress,
-    )
-    .unwrap();
+    common::load_demo(&store, None);
     let mut index = SearchIndex::in_memory(Arc::new(HashEmbedder::default())).unwrap();
     index.sync(&store).unwrap();
     (store, index)
@@ -244,36 +219,46 @@ fn errors_and_timeouts_fall_back_to_offline_and_say_so() {
     );
 }
 
+/// A model that looks up bronze.orders' description, then answers; 25 tokens a call.
+fn describing_model() -> (String, Seen) {
+    serve(|body| {
+        let has_tool_result = body["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["role"] == "tool");
+        let message = if has_tool_result {
+            json!({"role": "assistant", "content": "Maria Keller owns it."})
+        } else {
+            json!({"role": "assistant", "content": null, "tool_calls": [
+                {"id": "call-1", "type": "function", "function": {"name": "describe_entity", "arguments": "{\"name\": \"bronze.orders\"}"}}
+            ]})
+        };
+        ("200 OK", completion(message, 25))
+    })
+}
+
 #[test]
-fn budgets_cache_and_refusals_bound_the_model() {
+fn budgets_cache_grounding_and_refusals_bound_the_model() {
     let (store, index) = demo();
-    let (base, seen) = serve(|_| {
-        (
-            "200 OK",
-            completion(
-                json!({"role": "assistant", "content": "Maria Keller owns it."}),
-                50,
-            ),
-        )
-    });
+    let (base, seen) = describing_model();
     let a = asker(&base, |c| c.token_budget = Some(60));
     let q = AskRequest::new("Who owns bronze.orders?");
     let first = a.ask(&store, Some(&index), &q).unwrap();
-    assert_eq!(first.mode, "llm");
+    assert_eq!(first.mode, "llm", "{:?}", first.reason);
     assert_eq!(
-        first.entities.len(),
-        0,
-        "no tool ran, so nothing is grounded: {:?}",
-        first.entities
+        first.entities[0].name, "bronze.orders",
+        "grounded in the tool's result"
     );
+    assert_eq!(seen.lock().unwrap().len(), 2);
     // The same question again: from the cache, no request.
     let again = a.ask(&store, Some(&index), &q).unwrap();
     assert_eq!(
         (again.mode, again.answer.as_str()),
         ("llm", first.answer.as_str())
     );
-    assert_eq!(seen.lock().unwrap().len(), 1);
-    // Another question: 50 of 60 tokens spent, one more call goes over.
+    assert_eq!(seen.lock().unwrap().len(), 2);
+    // 50 of 60 tokens spent: one more call is allowed, the next is not.
     let second = a
         .ask(
             &store,
@@ -281,7 +266,13 @@ fn budgets_cache_and_refusals_bound_the_model() {
             &AskRequest::new("Who owns bronze.products?"),
         )
         .unwrap();
-    assert_eq!(second.mode, "llm");
+    assert_eq!(second.mode, "offline", "over budget");
+    assert!(
+        second.reason.as_deref().unwrap().contains("budget"),
+        "{:?}",
+        second.reason
+    );
+    assert_eq!(seen.lock().unwrap().len(), 3);
     let third = a
         .ask(
             &store,
@@ -289,17 +280,42 @@ fn budgets_cache_and_refusals_bound_the_model() {
             &AskRequest::new("Who owns bronze.customers?"),
         )
         .unwrap();
-    assert_eq!(third.mode, "offline", "over budget");
-    assert!(
-        third.reason.as_deref().unwrap().contains("budget"),
-        "{:?}",
-        third.reason
+    assert_eq!(third.mode, "offline");
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        3,
+        "no call once the budget is spent"
     );
-    assert_eq!(seen.lock().unwrap().len(), 2);
+    assert_eq!(
+        third.entities[0].name, "Claire Dubois",
+        "the offline answer stands"
+    );
     // A refused question never reaches the model.
     let mut r = AskRequest::new("Show me the email addresses of all customers.");
     r.role = Role::Analyst;
     let refused = asker(&base, |_| {}).ask(&store, Some(&index), &r).unwrap();
     assert!(refused.refused);
-    assert_eq!(seen.lock().unwrap().len(), 2);
+    assert_eq!(seen.lock().unwrap().len(), 3);
+    // A model that answers without looking anything up is not believed.
+    let (base, _) = serve(|_| {
+        (
+            "200 OK",
+            completion(
+                json!({"role": "assistant", "content": "Nobody owns it."}),
+                10,
+            ),
+        )
+    });
+    let answer = asker(&base, |_| {}).ask(&store, Some(&index), &q).unwrap();
+    assert_eq!(answer.mode, "offline");
+    assert!(
+        answer
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("nothing it looked up"),
+        "{:?}",
+        answer.reason
+    );
+    assert_eq!(answer.entities[0].name, "Maria Keller");
 }

@@ -174,22 +174,15 @@ impl std::fmt::Debug for LlmBrain {
 impl LlmBrain {
     /// Prepares the client (no request is made yet).
     pub fn new(config: LlmAskConfig) -> Result<Self> {
-        let failed = |e: &dyn std::fmt::Display| Error::Llm(e.to_string());
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| failed(&e))?;
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| failed(&e))?;
-        let mut openai = OpenAIConfig::new().with_api_base(&config.base_url);
-        if let Some(key) = &config.api_key {
-            openai = openai.with_api_key(key);
-        }
+        // The answer's own deadline governs; the HTTP timeout is only a backstop.
+        let (client, runtime) = crate::openai::client(
+            &config.base_url,
+            config.api_key.as_deref(),
+            config.timeout + Duration::from_secs(5),
+        )
+        .map_err(Error::Llm)?;
         Ok(Self {
-            client: Client::build(http, openai),
+            client,
             config,
             runtime,
             spent: Mutex::new(HashMap::new()),

@@ -204,6 +204,23 @@ impl Asker {
         );
         let ms = started.elapsed().as_secs_f64() * 1e3;
         let mut answer = offline;
+        // The evaluator: a model's answer stands only on what its tools found in the graph.
+        let result = result.and_then(|o| {
+            let grounded = o.tools.iter().any(|(_, _, out)| {
+                !out.entities.is_empty()
+                    || out
+                        .calls
+                        .iter()
+                        .any(|c| c.tool == "sparql" && c.results > 0)
+            });
+            if grounded {
+                Ok(o)
+            } else {
+                Err(crate::error::Error::Llm(
+                    "its answer rests on nothing it looked up in the graph".to_owned(),
+                ))
+            }
+        });
         match result {
             Ok(o) => {
                 let mut all: Vec<EntityRef> = Vec::new();
@@ -265,7 +282,7 @@ impl Asker {
             }
             Err(e) => {
                 answer.reason = Some(format!(
-                    "The language model did not answer ({e}), so this is the offline answer."
+                    "The language model gave no usable answer ({e}), so this is the offline answer."
                 ));
                 answer.timings.total_ms += ms;
                 if let Some(plan) = answer.plan.as_mut() {

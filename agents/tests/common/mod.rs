@@ -55,3 +55,43 @@ pub fn serve(respond: impl Fn(&Value) -> (&'static str, Value) + Send + 'static)
     });
     (format!("http://{addr}/v1"), seen)
 }
+
+/// Loads the demo catalog into `store`: its Turtle sources, then the column lineage of its
+/// silver and gold SQL models.
+pub fn load_demo(store: &govgraph_graph::GraphStore, extra: Option<&str>) {
+    use govgraph_graph::oxigraph::io::RdfFormat;
+    use govgraph_graph::{LoadOptions, LoadSource, NoProgress};
+    let mut sources: Vec<LoadSource> = govgraph_seeds::DEMO_SOURCES
+        .iter()
+        .map(|s| LoadSource::from_bytes(s.name, s.path, RdfFormat::Turtle, s.turtle))
+        .collect();
+    if let Some(ttl) = extra {
+        sources.push(LoadSource::from_bytes(
+            "extra",
+            "extra.ttl",
+            RdfFormat::Turtle,
+            ttl.to_owned(),
+        ));
+    }
+    store
+        .load(sources, &LoadOptions::default(), &NoProgress)
+        .unwrap();
+    let models: Vec<govgraph_graph::ingest::SqlFile> = govgraph_seeds::DEMO_SQL
+        .iter()
+        .map(|m| govgraph_graph::ingest::SqlFile {
+            location: m.path.to_owned(),
+            text: m.sql.to_owned(),
+        })
+        .collect();
+    govgraph_graph::ingest::ingest_sql(
+        store,
+        &models,
+        &govgraph_graph::ingest::SqlIngestOptions {
+            dialect: govgraph_lineage::Dialect::DuckDb,
+            system: govgraph_seeds::DEMO_SQL_SYSTEM.to_owned(),
+            default_schema: None,
+        },
+        &NoProgress,
+    )
+    .unwrap();
+}
