@@ -18,14 +18,15 @@
 
 #[path = "common/mod.rs"]
 mod common;
+#[path = "../agents/tests/common/mod.rs"]
+mod demo_catalog;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 use govgraph_agents::ask::{AskRequest, Asker, Role};
-use govgraph_graph::oxigraph::io::RdfFormat;
-use govgraph_graph::{GraphStore, LoadOptions, LoadSource, NoProgress, Scope, StoreConfig};
+use govgraph_graph::{GraphStore, Scope, StoreConfig};
 use govgraph_search::{HashEmbedder, SearchIndex};
 use serde_json::json;
 
@@ -84,31 +85,7 @@ fn summary(name: &str, mut times: Vec<f64>) -> serde_json::Value {
 fn demo(rounds: usize) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
     let store = GraphStore::open(&dir.path().join("store"), StoreConfig::default()).unwrap();
-    let sources = govgraph_seeds::DEMO_SOURCES
-        .iter()
-        .map(|s| LoadSource::from_bytes(s.name, s.path, RdfFormat::Turtle, s.turtle))
-        .collect();
-    store
-        .load(sources, &LoadOptions::default(), &NoProgress)
-        .unwrap();
-    let models: Vec<govgraph_graph::ingest::SqlFile> = govgraph_seeds::DEMO_SQL
-        .iter()
-        .map(|m| govgraph_graph::ingest::SqlFile {
-            location: m.path.to_owned(),
-            text: m.sql.to_owned(),
-        })
-        .collect();
-    govgraph_graph::ingest::ingest_sql(
-        &store,
-        &models,
-        &govgraph_graph::ingest::SqlIngestOptions {
-            dialect: govgraph_lineage::Dialect::DuckDb,
-            system: govgraph_seeds::DEMO_SQL_SYSTEM.to_owned(),
-            default_schema: None,
-        },
-        &NoProgress,
-    )
-    .unwrap();
+    demo_catalog::load_demo(&store, None);
     let mut index = SearchIndex::open(
         &dir.path().join("search"),
         Arc::new(HashEmbedder::default()),

@@ -1230,6 +1230,29 @@ const EXAMPLES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Where an OpenAI-compatible LLM is, for the commands that can use one.
+#[derive(Debug, clap::Args)]
+pub struct LlmArgs {
+    /// Use the LLM. Needs a build with the `openai` feature; the key comes from
+    /// GOVGRAPH_LLM_API_KEY.
+    #[arg(long = "llm")]
+    enabled: bool,
+    /// The LLM endpoint's API base.
+    #[arg(
+        long = "llm-base-url",
+        env = "GOVGRAPH_LLM_BASE_URL",
+        default_value = "https://api.openai.com/v1"
+    )]
+    base_url: String,
+    /// The LLM model.
+    #[arg(
+        long = "llm-model",
+        env = "GOVGRAPH_LLM_MODEL",
+        default_value = "gpt-4o-mini"
+    )]
+    model: String,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct AskArgs {
     /// The question, e.g. "what breaks if bronze.orders.total_amount changes?".
@@ -1246,20 +1269,9 @@ pub struct AskArgs {
     explain: bool,
     /// Let an OpenAI-compatible LLM answer through the catalog's tools (search, describe,
     /// read-only SPARQL, lineage, glossary, quality, policy); the offline answer is the
-    /// fallback when it fails or times out. Needs a build with the `openai` feature. The key
-    /// comes from GOVGRAPH_LLM_API_KEY.
-    #[arg(long)]
-    llm: bool,
-    /// The LLM endpoint's API base.
-    #[arg(
-        long,
-        env = "GOVGRAPH_LLM_BASE_URL",
-        default_value = "https://api.openai.com/v1"
-    )]
-    llm_base_url: String,
-    /// The LLM model.
-    #[arg(long, env = "GOVGRAPH_LLM_MODEL", default_value = "gpt-4o-mini")]
-    llm_model: String,
+    /// fallback when it fails or times out.
+    #[command(flatten)]
+    llm: LlmArgs,
     /// Seconds the LLM may take for a whole answer.
     #[arg(long, default_value_t = 30)]
     llm_timeout: u64,
@@ -1269,12 +1281,12 @@ pub struct AskArgs {
 fn asker(args: &AskArgs) -> Result<govgraph_agents::ask::Asker> {
     use govgraph_agents::ask::llm::{LlmAskConfig, LlmBrain};
     use govgraph_agents::ask::{AskConfig, Asker};
-    if !args.llm {
+    if !args.llm.enabled {
         return Ok(Asker::default());
     }
-    let mut config = LlmAskConfig::new(&args.llm_base_url, &args.llm_model);
+    let mut config = LlmAskConfig::new(&args.llm.base_url, &args.llm.model);
     config.api_key = std::env::var("GOVGRAPH_LLM_API_KEY").ok();
-    config.timeout = std::time::Duration::from_secs(args.llm_timeout.max(1));
+    config.timeout = Duration::from_secs(args.llm_timeout.max(1));
     Ok(Asker::with_llm(
         AskConfig::default(),
         LlmBrain::new(config)?,
@@ -1283,7 +1295,7 @@ fn asker(args: &AskArgs) -> Result<govgraph_agents::ask::Asker> {
 
 #[cfg(not(feature = "openai"))]
 fn asker(args: &AskArgs) -> Result<govgraph_agents::ask::Asker> {
-    if args.llm {
+    if args.llm.enabled {
         bail!("--llm needs a build with the `openai` feature (cargo build --features openai)");
     }
     Ok(govgraph_agents::ask::Asker::default())
@@ -1897,20 +1909,9 @@ pub struct QualitySuggestArgs {
     #[arg(long)]
     json: bool,
     /// Also ask an OpenAI-compatible LLM for rules (it sees the dataset's shape, never
-    /// personal values); its answers are checked like any stored rule. Needs a build with
-    /// the `openai` feature. The key comes from GOVGRAPH_LLM_API_KEY.
-    #[arg(long)]
-    llm: bool,
-    /// The LLM endpoint's API base.
-    #[arg(
-        long,
-        env = "GOVGRAPH_LLM_BASE_URL",
-        default_value = "https://api.openai.com/v1"
-    )]
-    llm_base_url: String,
-    /// The LLM model.
-    #[arg(long, env = "GOVGRAPH_LLM_MODEL", default_value = "gpt-4o-mini")]
-    llm_model: String,
+    /// personal values); its answers are checked like any stored rule.
+    #[command(flatten)]
+    llm: LlmArgs,
 }
 
 #[derive(Debug, Args)]
@@ -1967,7 +1968,7 @@ pub fn quality(ctx: &Context, cmd: QualityCommand) -> Result<ExitCode> {
                     &existing,
                     rules::run::now_micros(),
                 );
-                if args.llm {
+                if args.llm.enabled {
                     let mut known = existing.clone();
                     known.extend(suggestions.iter().map(|s| s.rule.clone()));
                     suggestions.extend(llm_suggestions(
@@ -2059,7 +2060,7 @@ fn llm_suggestions(
     known: &[govgraph_quality::rules::Rule],
 ) -> Result<Vec<govgraph_quality::rules::suggest::Suggestion>> {
     use govgraph_agents::quality::{LlmConfig, LlmRuleSuggester, parse_rule_reply, rule_prompt};
-    let mut config = LlmConfig::new(&args.llm_base_url, &args.llm_model);
+    let mut config = LlmConfig::new(&args.llm.base_url, &args.llm.model);
     config.api_key = std::env::var("GOVGRAPH_LLM_API_KEY").ok();
     let prompt = rule_prompt(key, facts, profile, known);
     let answer = match LlmRuleSuggester::new(config).and_then(|llm| llm.ask(&prompt)) {
