@@ -49,7 +49,7 @@ pub struct OpenAiEmbedder {
     config: OpenAiEmbedderConfig,
     dimension: usize,
     client: Client<OpenAIConfig>,
-    runtime: tokio::runtime::Runtime,
+    runtime: crate::openai::BlockingRuntime,
 }
 
 impl std::fmt::Debug for OpenAiEmbedder {
@@ -100,6 +100,7 @@ impl OpenAiEmbedder {
         let response = self
             .runtime
             .block_on(self.client.embeddings().create(request))
+            .ok_or_else(|| Error::Embedding("the client is shutting down".to_owned()))?
             .map_err(|e| {
                 Error::Embedding(format!(
                     "{}/embeddings (model {}): {e}",

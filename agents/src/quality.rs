@@ -273,7 +273,7 @@ mod client {
     pub struct LlmRuleSuggester {
         config: LlmConfig,
         client: Client<OpenAIConfig>,
-        runtime: tokio::runtime::Runtime,
+        runtime: crate::openai::BlockingRuntime,
     }
 
     impl std::fmt::Debug for LlmRuleSuggester {
@@ -316,6 +316,7 @@ mod client {
             let response = self
                 .runtime
                 .block_on(self.client.chat().create(request))
+                .ok_or_else(|| Error::Llm("the client is shutting down".to_owned()))?
                 .map_err(|e| {
                     Error::Llm(format!(
                         "{}/chat/completions (model {}): {e}",

@@ -708,9 +708,7 @@ async fn ask_streams_steps_then_the_answer_and_is_audited() {
     );
 
     // The question and its tool calls are in the audit log.
-    let log = common::send(&s, common::get("/api/v1/audit?action=ask", ROOT))
-        .await
-        .json();
+    let log = common::audited(&s, "action=ask", ROOT).await;
     let rec = &log["items"][0];
     assert_eq!(rec["action"], "ask", "{log}");
     assert_eq!(

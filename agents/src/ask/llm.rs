@@ -157,7 +157,7 @@ fn tools() -> Vec<ChatCompletionTools> {
 pub struct LlmBrain {
     config: LlmAskConfig,
     client: Client<OpenAIConfig>,
-    runtime: tokio::runtime::Runtime,
+    runtime: crate::openai::BlockingRuntime,
     spent: Mutex<HashMap<Option<String>, u64>>,
     cache: Mutex<HashMap<String, (Instant, super::Answer)>>,
 }
@@ -267,8 +267,8 @@ impl LlmBrain {
                 .checked_sub(started.elapsed())
                 .ok_or_else(|| {
                     Error::Llm(format!(
-                        "no answer within {} s",
-                        self.config.timeout.as_secs()
+                        "no answer within {:.1} s",
+                        self.config.timeout.as_secs_f64()
                     ))
                 })?;
             let request = CreateChatCompletionRequest {
@@ -284,10 +284,11 @@ impl LlmBrain {
                 .block_on(async {
                     tokio::time::timeout(remaining, self.client.chat().create(request)).await
                 })
+                .ok_or_else(|| Error::Llm("the client is shutting down".to_owned()))?
                 .map_err(|_| {
                     Error::Llm(format!(
-                        "no answer within {} s",
-                        self.config.timeout.as_secs()
+                        "no answer within {:.1} s",
+                        self.config.timeout.as_secs_f64()
                     ))
                 })?
                 .map_err(|e| {

@@ -125,3 +125,19 @@ pub fn update(u: &str, key: Option<&str>) -> Request<Body> {
     }
     b.body(Body::from(u.to_owned())).unwrap()
 }
+
+/// The audit records matching `query` (say `action=ask`), once the background writer has
+/// written at least one of them (it is given a second).
+pub async fn audited(state: &Arc<AppState>, query: &str, key: Option<&str>) -> serde_json::Value {
+    let mut log = serde_json::Value::Null;
+    for _ in 0..50 {
+        log = send(state, get(&format!("/api/v1/audit?{query}"), key))
+            .await
+            .json();
+        if log["total"].as_u64() >= Some(1) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    log
+}
