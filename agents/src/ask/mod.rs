@@ -727,11 +727,14 @@ impl Asker {
             {
                 s.remove(&oldest);
             }
-            let entities = if outcome.entities.is_empty() {
+            // A follow-up works on what the answer listed: at most `MAX_ENTITIES`, so that
+            // conversations stay small however long an answer is.
+            let mut entities = if outcome.entities.is_empty() {
                 previous.map(|p| p.entities).unwrap_or_default()
             } else {
                 outcome.entities.clone()
             };
+            entities.truncate(MAX_ENTITIES);
             s.insert(
                 session_id.clone(),
                 Session {
