@@ -195,6 +195,18 @@ pub fn values_request(
             ..Outcome::default()
         });
     }
+    // "the email addresses of all customers": where some of the columns hold personal data,
+    // those are the ones asked about.
+    let personal: Vec<String> = flags
+        .iter()
+        .filter(|(_, pii, _)| *pii)
+        .map(|(c, _, _)| c.clone())
+        .collect();
+    let columns = if personal.is_empty() {
+        columns
+    } else {
+        personal
+    };
     let col_refs = refs(kb, lex, &columns)?;
     let text = if col_refs.is_empty() {
         "No catalogued column holds those values.".to_owned()

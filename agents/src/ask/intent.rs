@@ -387,6 +387,39 @@ pub fn read(words: &[String], subject_kinds: &[Kind]) -> Reading {
             intent
         };
         let subject_from = at + phrase.split(' ').count();
+        // "What does X depend on?", "what is X built from?": the relation ends the question,
+        // so its subject came first and the walk goes the other way.
+        const FLIPPABLE: &[&str] = &[
+            "depend on",
+            "depends on",
+            "depending on",
+            "rely on",
+            "relies on",
+            "built on",
+            "built from",
+            "read from",
+            "reads from",
+            "fed by",
+            "fed from",
+            "uses",
+            "consume",
+            "consumes",
+            "derived",
+            "derive",
+        ];
+        if subject_from >= words.len() && at > 0 && FLIPPABLE.contains(&phrase) {
+            let flipped = if intent == Intent::Downstream {
+                Intent::Upstream
+            } else {
+                Intent::Downstream
+            };
+            return Reading {
+                intent: flipped,
+                counted: None,
+                target: None,
+                subject_from: 0,
+            };
+        }
         return Reading {
             intent,
             counted: None,
@@ -718,6 +751,22 @@ mod tests {
 
     fn intent(q: &str) -> Intent {
         read(&words(q), &[Kind::Dataset]).intent
+    }
+
+    #[test]
+    fn a_relation_at_the_end_points_the_other_way() {
+        assert_eq!(
+            intent("what does gold.campaign_performance depend on?"),
+            Intent::Upstream
+        );
+        assert_eq!(
+            intent("which dashboards depend on bronze.orders?"),
+            Intent::Downstream
+        );
+        assert_eq!(
+            intent("what is silver.order_facts built from?"),
+            Intent::Upstream
+        );
     }
 
     #[test]
