@@ -10,7 +10,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{Seen, serve};
+use common::{Seen, completion, serve, two_step_model};
 use govgraph_agents::ask::llm::{LlmAskConfig, LlmBrain};
 use govgraph_agents::ask::{AskConfig, AskRequest, Asker, Role};
 use govgraph_graph::{GraphStore, StoreConfig};
@@ -25,38 +25,23 @@ fn demo() -> (GraphStore, SearchIndex) {
     (store, index)
 }
 
-fn completion(message: Value, tokens: u64) -> Value {
-    json!({
-        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "m",
-        "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
-        "usage": {"prompt_tokens": tokens / 2, "completion_tokens": tokens / 2, "total_tokens": tokens}
-    })
-}
-
-/// A model that first calls `lineage` on bronze.customers, then answers in JSON.
+/// A model that first calls `lineage` on bronze.customers (and two more tools), then answers
+/// in JSON.
 fn tool_model() -> (String, Seen) {
-    serve(|body| {
-        let has_tool_result = body["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|m| m["role"] == "tool");
-        let message = if has_tool_result {
-            json!({"role": "assistant", "content": "{\"answer\": \"A change to bronze.customers reaches gold.customer_lifetime_value, among others.\", \"entities\": [\"gold.customer_lifetime_value\"]}"})
-        } else {
-            json!({"role": "assistant", "content": null, "tool_calls": [
-                {"id": "call-1", "type": "function", "function": {"name": "lineage", "arguments": "{\"entity\": \"bronze.customers\", \"direction\": \"downstream\"}"}},
-                {"id": "call-2", "type": "function", "function": {"name": "run_sparql", "arguments": "{\"query\": \"SELECT ?n WHERE { ?d dct:identifier ?n } ORDER BY ?n LIMIT 3\"}"}},
-                {"id": "call-3", "type": "function", "function": {"name": "no_such_tool", "arguments": "{}"}}
-            ]})
-        };
-        ("200 OK", completion(message, 40))
-    })
+    two_step_model(
+        json!([
+            {"id": "call-1", "type": "function", "function": {"name": "lineage", "arguments": "{\"entity\": \"bronze.customers\", \"direction\": \"downstream\"}"}},
+            {"id": "call-2", "type": "function", "function": {"name": "run_sparql", "arguments": "{\"query\": \"SELECT ?n WHERE { ?d dct:identifier ?n } ORDER BY ?n LIMIT 3\"}"}},
+            {"id": "call-3", "type": "function", "function": {"name": "no_such_tool", "arguments": "{}"}}
+        ]),
+        "{\"answer\": \"A change to bronze.customers reaches gold.customer_lifetime_value, among others.\", \"entities\": [\"gold.customer_lifetime_value\"]}",
+        40,
+    )
 }
 
 fn asker(base: &str, tweak: impl FnOnce(&mut LlmAskConfig)) -> Asker {
     let mut config = LlmAskConfig::new(base, "m");
-    config.api_key = Some("sk-test".to_owned());
+    config.endpoint.api_key = Some("sk-test".to_owned());
     tweak(&mut config);
     Asker::with_llm(AskConfig::default(), LlmBrain::new(config).unwrap())
 }
@@ -174,7 +159,7 @@ fn errors_and_timeouts_fall_back_to_offline_and_say_so() {
             json!({"error": {"message": "overloaded", "type": "server_error", "param": null, "code": null}}),
         )
     });
-    let a = asker(&base, |c| c.timeout = Duration::from_secs(5));
+    let a = asker(&base, |c| c.endpoint.timeout = Duration::from_secs(5));
     let answer = a
         .ask(
             &store,
@@ -197,7 +182,7 @@ fn errors_and_timeouts_fall_back_to_offline_and_say_so() {
             completion(json!({"role": "assistant", "content": "late"}), 10),
         )
     });
-    let a = asker(&base, |c| c.timeout = Duration::from_millis(800));
+    let a = asker(&base, |c| c.endpoint.timeout = Duration::from_millis(800));
     let t = Instant::now();
     let answer = a
         .ask(
@@ -221,21 +206,11 @@ fn errors_and_timeouts_fall_back_to_offline_and_say_so() {
 
 /// A model that looks up bronze.orders' description, then answers; 25 tokens a call.
 fn describing_model() -> (String, Seen) {
-    serve(|body| {
-        let has_tool_result = body["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|m| m["role"] == "tool");
-        let message = if has_tool_result {
-            json!({"role": "assistant", "content": "Maria Keller owns it."})
-        } else {
-            json!({"role": "assistant", "content": null, "tool_calls": [
-                {"id": "call-1", "type": "function", "function": {"name": "describe_entity", "arguments": "{\"name\": \"bronze.orders\"}"}}
-            ]})
-        };
-        ("200 OK", completion(message, 25))
-    })
+    two_step_model(
+        json!([{"id": "call-1", "type": "function", "function": {"name": "describe_entity", "arguments": "{\"name\": \"bronze.orders\"}"}}]),
+        "Maria Keller owns it.",
+        25,
+    )
 }
 
 #[test]

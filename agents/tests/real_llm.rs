@@ -66,7 +66,7 @@ fn a_real_server_answers_or_the_offline_brain_does() {
         assert!(!answer.answer.is_empty());
     }
     // A time limit shorter than the model's reply: the offline answer, said so.
-    let hurried = asker(&|c| c.timeout = Duration::from_millis(50));
+    let hurried = asker(&|c| c.endpoint.timeout = Duration::from_millis(50));
     let answer = hurried
         .ask(
             &store,

@@ -1285,8 +1285,8 @@ fn asker(args: &AskArgs) -> Result<govgraph_agents::ask::Asker> {
         return Ok(Asker::default());
     }
     let mut config = LlmAskConfig::new(&args.llm.base_url, &args.llm.model);
-    config.api_key = std::env::var("GOVGRAPH_LLM_API_KEY").ok();
-    config.timeout = Duration::from_secs(args.llm_timeout.max(1));
+    config.endpoint.api_key = std::env::var("GOVGRAPH_LLM_API_KEY").ok();
+    config.endpoint.timeout = Duration::from_secs(args.llm_timeout.max(1));
     Ok(Asker::with_llm(
         AskConfig::default(),
         LlmBrain::new(config)?,

@@ -152,8 +152,8 @@ fn asker(llm: Option<&crate::config::LlmSection>) -> Result<govgraph_agents::ask
         return Ok(Asker::default());
     };
     let mut c = LlmAskConfig::new(&l.base_url, &l.model);
-    c.api_key = std::env::var("GOVGRAPH_LLM_API_KEY").ok();
-    c.timeout = Duration::from_secs(l.timeout_s.max(1));
+    c.endpoint.api_key = std::env::var("GOVGRAPH_LLM_API_KEY").ok();
+    c.endpoint.timeout = Duration::from_secs(l.timeout_s.max(1));
     c.max_steps = l.max_steps.max(1);
     c.token_budget = l.token_budget;
     c.cost_per_1k_tokens = l.cost_per_1k_tokens;

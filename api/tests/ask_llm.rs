@@ -13,28 +13,11 @@ use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_configured_model_answers_through_the_server() {
-    let (base, seen) = openai::serve(|body| {
-        let has_tool_result = body["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|m| m["role"] == "tool");
-        let message = if has_tool_result {
-            json!({"role": "assistant", "content": "{\"answer\": \"Maria Keller owns bronze.orders.\", \"entities\": [\"bronze.orders\"]}"})
-        } else {
-            json!({"role": "assistant", "content": null, "tool_calls": [
-                {"id": "c1", "type": "function", "function": {"name": "describe_entity", "arguments": "{\"name\": \"bronze.orders\"}"}}
-            ]})
-        };
-        (
-            "200 OK",
-            json!({
-                "id": "x", "object": "chat.completion", "created": 1, "model": "m",
-                "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
-                "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10}
-            }),
-        )
-    });
+    let (base, seen) = openai::two_step_model(
+        json!([{"id": "c1", "type": "function", "function": {"name": "describe_entity", "arguments": "{\"name\": \"bronze.orders\"}"}}]),
+        "{\"answer\": \"Maria Keller owns bronze.orders.\", \"entities\": [\"bronze.orders\"]}",
+        10,
+    );
     let config = format!(
         "[[principals]]\nname = \"root\"\nkey = \"root-key-0123456789\"\nroles = [\"admin\"]\n\n[llm]\nbase_url = \"{base}\"\nmodel = \"m\"\ntimeout_s = 10\n"
     );

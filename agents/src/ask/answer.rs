@@ -17,7 +17,7 @@ use super::guard::Role;
 use super::intent::{Intent, Reading};
 use super::kb::{Kb, ToolCall, boolean, number, text, values};
 use super::lexicon::{Entry, Kind, Lexicon};
-use super::text::{count_of, has_any, has_phrase, join_names};
+use super::text::{count_of, has_any, join_names};
 use crate::error::Result;
 
 /// What a specialist found.
@@ -2453,9 +2453,4 @@ pub fn restricted_columns(kb: &Kb<'_>, columns: &[String]) -> Result<Vec<(String
         .iter()
         .filter_map(|r| Some((text(r, "c")?, boolean(r, "pii"), boolean(r, "restricted"))))
         .collect())
-}
-
-/// True when the words mention a concept by phrase (used for the follow-up filters).
-pub fn mentions_phrase(words: &[String], p: &str) -> bool {
-    has_phrase(words, p)
 }

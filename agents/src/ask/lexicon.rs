@@ -1,14 +1,14 @@
 //! Entity linking: the catalog's names, labels and synonyms, and the mentions of them in a
 //! question.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use govgraph_graph::{GraphStore, Scope};
 use serde::{Deserialize, Serialize};
 
 use super::kb::{Kb, text};
-use super::text::{is_stopword, key, key_words, words};
+use super::text::{is_stopword, key, words};
 use crate::error::Result;
 
 /// What an entity is.
@@ -329,11 +329,6 @@ impl Lexicon {
         }
         out
     }
-
-    /// Every entity of one kind.
-    pub fn of_kind(&self, kind: Kind) -> impl Iterator<Item = &Entry> {
-        self.entries.iter().filter(move |e| e.kind == kind)
-    }
 }
 
 /// bronze before silver before gold before anything else.
@@ -367,11 +362,6 @@ pub fn dotted(question: &str) -> Vec<(String, usize, usize)> {
         word_index += n;
     }
     out
-}
-
-/// Words of a phrase, singular, as a set.
-pub fn word_set(text: &str) -> HashSet<String> {
-    key_words(text).into_iter().collect()
 }
 
 #[cfg(test)]

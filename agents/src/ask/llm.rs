@@ -22,18 +22,14 @@ use govgraph_graph::Scope;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
+use crate::quality::LlmConfig;
 
 /// Where and how to ask, and the limits.
 #[derive(Debug, Clone)]
 pub struct LlmAskConfig {
-    /// The API base, such as `https://api.openai.com/v1` or a local server's.
-    pub base_url: String,
-    /// The model name.
-    pub model: String,
-    /// The API key, if the endpoint wants one.
-    pub api_key: Option<String>,
-    /// Time allowed for a whole answer, every model call and tool included (default 30 s).
-    pub timeout: Duration,
+    /// The endpoint, model and key; its timeout is the time allowed for a whole answer,
+    /// every model call and tool included (default 30 s).
+    pub endpoint: LlmConfig,
     /// Model calls per answer at most (default 6).
     pub max_steps: usize,
     /// Tokens a tenant may spend in all (none: no limit).
@@ -50,10 +46,7 @@ impl LlmAskConfig {
     /// A configuration with the default limits.
     pub fn new(base_url: &str, model: &str) -> Self {
         Self {
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            model: model.to_owned(),
-            api_key: None,
-            timeout: Duration::from_secs(30),
+            endpoint: LlmConfig::new(base_url, model),
             max_steps: 6,
             token_budget: None,
             cost_per_1k_tokens: 0.0,
@@ -165,8 +158,8 @@ pub struct LlmBrain {
 impl std::fmt::Debug for LlmBrain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LlmBrain")
-            .field("base_url", &self.config.base_url)
-            .field("model", &self.config.model)
+            .field("base_url", &self.config.endpoint.base_url)
+            .field("model", &self.config.endpoint.model)
             .finish_non_exhaustive()
     }
 }
@@ -176,9 +169,9 @@ impl LlmBrain {
     pub fn new(config: LlmAskConfig) -> Result<Self> {
         // The answer's own deadline governs; the HTTP timeout is only a backstop.
         let (client, runtime) = crate::openai::client(
-            &config.base_url,
-            config.api_key.as_deref(),
-            config.timeout + Duration::from_secs(5),
+            &config.endpoint.base_url,
+            config.endpoint.api_key.as_deref(),
+            config.endpoint.timeout + Duration::from_secs(5),
         )
         .map_err(Error::Llm)?;
         Ok(Self {
@@ -263,16 +256,17 @@ impl LlmBrain {
             self.check_budget(scope)?;
             let remaining = self
                 .config
+                .endpoint
                 .timeout
                 .checked_sub(started.elapsed())
                 .ok_or_else(|| {
                     Error::Llm(format!(
                         "no answer within {:.1} s",
-                        self.config.timeout.as_secs_f64()
+                        self.config.endpoint.timeout.as_secs_f64()
                     ))
                 })?;
             let request = CreateChatCompletionRequest {
-                model: self.config.model.clone(),
+                model: self.config.endpoint.model.clone(),
                 messages: messages.clone(),
                 tools: Some(tools()),
                 temperature: Some(0.0),
@@ -288,13 +282,13 @@ impl LlmBrain {
                 .map_err(|_| {
                     Error::Llm(format!(
                         "no answer within {:.1} s",
-                        self.config.timeout.as_secs_f64()
+                        self.config.endpoint.timeout.as_secs_f64()
                     ))
                 })?
                 .map_err(|e| {
                     Error::Llm(format!(
                         "{}/chat/completions (model {}): {e}",
-                        self.config.base_url, self.config.model
+                        self.config.endpoint.base_url, self.config.endpoint.model
                     ))
                 })?;
             if let Some(u) = &response.usage {

@@ -95,3 +95,30 @@ pub fn load_demo(store: &govgraph_graph::GraphStore, extra: Option<&str>) {
     )
     .unwrap();
 }
+
+/// A chat completion carrying `message`, which cost `tokens`.
+pub fn completion(message: Value, tokens: u64) -> Value {
+    serde_json::json!({
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "m",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
+        "usage": {"prompt_tokens": tokens / 2, "completion_tokens": tokens / 2, "total_tokens": tokens}
+    })
+}
+
+/// A model that asks for `tool_calls` first and, once their results are in, answers `content`;
+/// each call costs `tokens`.
+pub fn two_step_model(tool_calls: Value, content: &'static str, tokens: u64) -> (String, Seen) {
+    serve(move |body| {
+        let answered = body["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["role"] == "tool");
+        let message = if answered {
+            serde_json::json!({"role": "assistant", "content": content})
+        } else {
+            serde_json::json!({"role": "assistant", "content": null, "tool_calls": tool_calls.clone()})
+        };
+        ("200 OK", completion(message, tokens))
+    })
+}
