@@ -949,3 +949,194 @@ fn ask_answers_from_the_demo_and_refuses_values_by_role() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("openai"));
     }
 }
+
+#[test]
+fn policies_decide_test_compile_lint_retain_and_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    ok(data, &["demo", "--no-serve"]);
+    // The demo's decision cases all hold.
+    let cases = repo.join("tests/policy/demo-cases.yaml");
+    let out = ok(data, &["policy", "test", cases.to_str().unwrap()]);
+    assert!(out.contains(" 0 failed"), "{out}");
+    // A failing case exits 1 and says why.
+    let bad = dir.path().join("bad-cases.yaml");
+    std::fs::write(
+        &bad,
+        "cases:\n  - name: viewers read emails\n    role: viewer\n    resource: bronze.customers.email\n    expect: permit\n",
+    )
+    .unwrap();
+    let out = govgraph(data, &["policy", "test", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("expected permit, got deny"));
+    // Decisions: permit exits 0, deny exits 3.
+    let d: serde_json::Value = serde_json::from_str(&ok(
+        data,
+        &[
+            "policy",
+            "decide",
+            "--role",
+            "analyst",
+            "--resource",
+            "bronze.customers.email",
+            "--purpose",
+            "marketing",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(d["effect"], "permit");
+    assert_eq!(d["obligations"].as_array().unwrap().len(), 2, "{d}");
+    let out = govgraph(
+        data,
+        &[
+            "policy",
+            "decide",
+            "--role",
+            "viewer",
+            "--resource",
+            "bronze.customers.date_of_birth",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Dates of birth are for stewards only"));
+    // YAML compiles to ODRL; an error names the file and the field.
+    let yaml = dir.path().join("p.yaml");
+    std::fs::write(
+        &yaml,
+        "id: no-export\ntitle: Personal data is never distributed\nrules:\n  - effect: prohibit\n    action: distribute\n    targets: [tag:pii]\n",
+    )
+    .unwrap();
+    let ttl = ok(data, &["policy", "compile", yaml.to_str().unwrap()]);
+    assert!(
+        ttl.contains("odrl:prohibition") && ttl.contains("odrl:distribute"),
+        "{ttl}"
+    );
+    std::fs::write(&yaml, "id: no-export\ntitle: T\nrules:\n  - effect: prohibit\n    action: distribute\n    targets: [table:x]\n").unwrap();
+    let out = govgraph(data, &["policy", "compile", yaml.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("rules[0].targets[0]"));
+    // Conflicts.
+    let lint = ok(data, &["policy", "lint"]);
+    assert!(
+        lint.contains("central prohibition beats a domain permission"),
+        "{lint}"
+    );
+    // Propose, approve, history.
+    std::fs::write(
+        &yaml,
+        "id: no-export\ntitle: Personal data is never distributed\nrules:\n  - effect: prohibit\n    action: distribute\n    targets: [tag:pii]\n",
+    )
+    .unwrap();
+    ok(
+        data,
+        &[
+            "policy",
+            "propose",
+            yaml.to_str().unwrap(),
+            "--role",
+            "steward",
+            "--as",
+            "sam",
+        ],
+    );
+    let out = govgraph(
+        data,
+        &[
+            "policy",
+            "approve",
+            "no-export",
+            "1",
+            "--role",
+            "admin",
+            "--as",
+            "sam",
+        ],
+    );
+    assert!(!out.status.success(), "the author may not approve");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("another admin"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    ok(
+        data,
+        &[
+            "policy",
+            "approve",
+            "no-export",
+            "1",
+            "--role",
+            "admin",
+            "--as",
+            "ada",
+        ],
+    );
+    let h = ok(data, &["policy", "history", "no-export"]);
+    assert!(
+        h.contains("approved by ada") && h.contains("proposed by sam"),
+        "{h}"
+    );
+    let out = govgraph(
+        data,
+        &[
+            "policy",
+            "decide",
+            "--role",
+            "steward",
+            "--action",
+            "distribute",
+            "--resource",
+            "bronze.customers.email",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    // Retention over the demo's files, as of a fixed day.
+    let f: serde_json::Value = serde_json::from_str(&ok(
+        data,
+        &[
+            "policy",
+            "retention",
+            "--root",
+            repo.join("seeds").to_str().unwrap(),
+            "--as-of",
+            "2026-12-06",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    let tickets = f
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["dataset"].as_str().unwrap().ends_with("support_tickets"))
+        .unwrap();
+    assert_eq!(tickets["status"], "violation", "{tickets}");
+    assert!(tickets["rows_expired"].as_u64().unwrap() > 0);
+    assert!(
+        count(
+            data,
+            "SELECT (COUNT(*) AS ?n) WHERE { ?v a gg:Violation ; gg:cutoff ?c }"
+        ) >= 2
+    );
+    // Reports.
+    let md = ok(data, &["compliance", "gdpr"]);
+    assert!(
+        md.contains("Art. 30(2)") && md.contains("Nordic Crafts Marketplace"),
+        "{md}"
+    );
+    let html = dir.path().join("ccpa.html");
+    ok(
+        data,
+        &[
+            "compliance",
+            "ccpa",
+            "--format",
+            "html",
+            "--out",
+            html.to_str().unwrap(),
+        ],
+    );
+    assert!(std::fs::read_to_string(&html).unwrap().contains("<table>"));
+}

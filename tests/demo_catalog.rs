@@ -35,7 +35,7 @@ fn the_demo_catalog_conforms_to_the_shapes() {
     assert!(o.terms >= 30, "{o:?}");
     assert_eq!(o.datasets, 13, "{o:?}");
     assert!(
-        o.columns > 100 && o.rules >= 10 && o.policies >= 5 && o.processing_activities == 3,
+        o.columns > 100 && o.rules >= 10 && o.policies >= 5 && o.processing_activities == 4,
         "{o:?}"
     );
     assert!(o.table_lineage_edges > 0, "{o:?}");

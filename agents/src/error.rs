@@ -16,6 +16,9 @@ pub enum Error {
     /// Assessing the data failed.
     #[error(transparent)]
     Quality(#[from] govgraph_quality::Error),
+    /// The policy engine failed.
+    #[error(transparent)]
+    Policy(#[from] govgraph_policy::Error),
 }
 
 /// The crate's result type.

@@ -16,8 +16,18 @@ use govgraph_search::{HashEmbedder, SearchIndex};
 
 struct Demo {
     _dir: tempfile::TempDir,
-    store: GraphStore,
+    store: Arc<GraphStore>,
     index: SearchIndex,
+}
+
+impl Demo {
+    /// An asker that decides through the policy engine, as the server's does.
+    fn asker(&self) -> Asker {
+        Asker::default().with_policy(Arc::new(govgraph_policy::Engine::new(
+            Arc::clone(&self.store),
+            govgraph_policy::MaskKey::from_bytes([9; 32]),
+        )))
+    }
 }
 
 fn demo(extra: Option<&str>) -> Demo {
@@ -32,7 +42,7 @@ fn demo(extra: Option<&str>) -> Demo {
     index.sync(&store).unwrap();
     Demo {
         _dir: dir,
-        store,
+        store: Arc::new(store),
         index,
     }
 }
@@ -149,7 +159,7 @@ fn check(c: &Case, a: &govgraph_agents::ask::Answer) -> Vec<String> {
 #[test]
 fn offline_accuracy_on_the_labelled_questions() {
     let d = demo(None);
-    let asker = Asker::default();
+    let asker = d.asker();
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ask/questions.txt");
     let cases = parse(&std::fs::read_to_string(&path).unwrap());
     assert!(cases.len() >= 120, "{} questions", cases.len());

@@ -39,7 +39,7 @@ impl Context {
     }
 
     /// Opens the store for writing; fails if another process holds it.
-    fn open(&self) -> Result<GraphStore> {
+    pub(crate) fn open(&self) -> Result<GraphStore> {
         #[cfg(feature = "rocksdb")]
         {
             Ok(GraphStore::open(&self.data, self.config()?)?)
@@ -52,7 +52,7 @@ impl Context {
     }
 
     /// Opens the store for reading, read-only if another process holds it.
-    fn open_for_reading(&self) -> Result<GraphStore> {
+    pub(crate) fn open_for_reading(&self) -> Result<GraphStore> {
         #[cfg(feature = "rocksdb")]
         {
             Ok(GraphStore::open_for_reading(&self.data, self.config()?)?)
@@ -250,6 +250,7 @@ pub fn sparql(ctx: &Context, args: SparqlArgs) -> Result<ExitCode> {
         solutions,
         graph_format,
         limits,
+        None,
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut stdout = std::io::stdout().lock();
@@ -1267,6 +1268,10 @@ pub struct AskArgs {
     /// Include the plan and each step's timing.
     #[arg(long)]
     explain: bool,
+    /// Why you ask (a DPV purpose such as dpv:Marketing, or words such as "customer care"):
+    /// the policies decide with it.
+    #[arg(long)]
+    purpose: Option<String>,
     /// Let an OpenAI-compatible LLM answer through the catalog's tools (search, describe,
     /// read-only SPARQL, lineage, glossary, quality, policy); the offline answer is the
     /// fallback when it fails or times out.
@@ -1309,7 +1314,7 @@ pub fn ask(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
         .role
         .parse()
         .map_err(|e: String| anyhow::anyhow!("--role {e}"))?;
-    let store = ctx.open_for_reading()?;
+    let store = Arc::new(ctx.open_for_reading()?);
     let embedder = Arc::new(HashEmbedder::default());
     let mut index = match SearchIndex::open(&ctx.data.join("search"), embedder.clone()) {
         Ok(index) => index,
@@ -1319,9 +1324,15 @@ pub fn ask(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
         }
     };
     index.sync(&store)?;
+    let key = govgraph_policy::MaskKey::load_or_create(&ctx.data)?;
+    let asker = asker.with_policy(Arc::new(govgraph_policy::Engine::new(
+        Arc::clone(&store),
+        key,
+    )));
     let mut request = AskRequest::new(&args.question);
     request.role = role;
     request.explain = args.explain;
+    request.purpose = args.purpose.clone();
     let answer = asker.ask(&store, Some(&index), &request)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&answer)?);

@@ -1,6 +1,7 @@
 //! The `govgraph` command line: main only parses the arguments and wires subcommands.
 
 mod commands;
+mod policy;
 mod progress;
 
 use std::path::PathBuf;
@@ -106,6 +107,14 @@ enum Command {
     /// Quality scores per dimension, dataset and domain, from the latest run of every rule
     /// (quality runs, dbt test results, OpenLineage assertions).
     Scorecard(commands::ScorecardArgs),
+    /// Policies: decide on requests, compile YAML to ODRL, propose and approve versions,
+    /// run policy tests, report conflicts, and enforce retention.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+    /// Compliance reports from the graph: the GDPR Art. 30 record and the CCPA/CPRA
+    /// disclosures, in JSON, CSV, Markdown or HTML.
+    #[command(subcommand)]
+    Compliance(policy::ComplianceCommand),
     /// Load the demo catalog into the data directory and serve it.
     Demo(commands::DemoArgs),
 }
@@ -150,6 +159,8 @@ fn main() -> ExitCode {
         Command::Profile(args) => commands::profile(&ctx, args),
         Command::Quality(cmd) => commands::quality(&ctx, cmd),
         Command::Scorecard(args) => commands::scorecard(&ctx, args),
+        Command::Policy(cmd) => policy::policy(&ctx, cmd),
+        Command::Compliance(cmd) => policy::compliance(&ctx, cmd),
         Command::Demo(args) => commands::demo(&ctx, args),
     };
     match result {

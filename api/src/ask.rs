@@ -32,6 +32,10 @@ pub struct AskBody {
     /// Include the plan with each step's timing and tool calls.
     #[serde(default)]
     pub explain: bool,
+    /// Why the caller asks (a DPV purpose, such as `dpv:Marketing` or `customer care`): the
+    /// policies decide with it.
+    #[serde(default)]
+    pub purpose: Option<String>,
 }
 
 fn ask_role(r: Role) -> AskRole {
@@ -101,12 +105,19 @@ pub async fn post_ask(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/event-stream"));
+    // The policies judge the caller as it is, or as the lower role it asked to be.
+    let mut subject = crate::policy::subject(&principal);
+    if body.role.is_some() {
+        subject.roles = vec![role.name().to_owned()];
+    }
     let request = AskRequest {
         question: body.question.clone(),
         role,
         session: body.session.clone(),
         scope: principal.scope()?,
         explain: body.explain || stream,
+        subject: Some(subject),
+        purpose: body.purpose.clone(),
     };
     let (store, search, asker) = (
         state.store.clone(),

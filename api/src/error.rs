@@ -32,6 +32,9 @@ pub enum ApiError {
     /// Nothing is there.
     #[error("{0}")]
     NotFound(String),
+    /// The request conflicts with the current state.
+    #[error("{0}")]
+    Conflict(String),
     /// No representation the client accepts.
     #[error("{0}")]
     NotAcceptable(String),
@@ -133,6 +136,7 @@ impl ApiError {
                 "Too many requests",
             ),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
             Self::NotAcceptable(_) => (
                 StatusCode::NOT_ACCEPTABLE,
                 "not-acceptable",

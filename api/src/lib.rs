@@ -16,6 +16,8 @@ pub mod error;
 pub mod ingest;
 pub mod metrics;
 pub mod openapi;
+#[allow(unused_qualifications)]
+pub mod policy;
 // The OpenAPI macros spell out paths that the lint would shorten.
 #[allow(unused_qualifications)]
 pub mod rest;

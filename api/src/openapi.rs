@@ -7,7 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{ask, ingest, rest, sparql};
+use crate::{ask, ingest, policy, rest, sparql};
 
 struct Security;
 
@@ -51,6 +51,8 @@ impl Modify for Security {
         rest::runs, rest::job_runs, rest::violations, rest::scorecards,
         rest::reports, rest::report,
         rest::ingestions, rest::ingestion_runs, rest::audit,
+        policy::decide, policy::propose, policy::approve, policy::reject, policy::history,
+        policy::conflicts, policy::retention, policy::gdpr_art30, policy::ccpa,
     ),
     modifiers(&Security),
     tags(
@@ -62,7 +64,7 @@ impl Modify for Security {
         (name = "ask", description = "Questions in plain words"),
         (name = "lineage", description = "Table and column lineage"),
         (name = "quality", description = "Rules, runs, violations and scorecards"),
-        (name = "policy", description = "Policies"),
+        (name = "policy", description = "Policies: decisions, the lifecycle, conflicts and retention"),
         (name = "reports", description = "Built-in reports"),
         (name = "ingestion", description = "Loaded sources"),
         (name = "audit", description = "The audit log"),

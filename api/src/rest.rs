@@ -230,6 +230,70 @@ pub struct EntityDetail {
     pub columns: Vec<String>,
     /// Every fact about it the caller may see: predicate IRI to values.
     pub properties: std::collections::BTreeMap<String, Vec<String>>,
+    /// For a column: the latest profile, metric to value (values of protected columns are
+    /// masked or withheld as the caller's policies say).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// The latest profile of each column: metric (local name) to value, and when.
+pub fn column_profiles(
+    store: &GraphStore,
+    scope: &Scope,
+    columns: &[String],
+) -> ApiResult<std::collections::HashMap<String, std::collections::BTreeMap<String, String>>> {
+    let mut out: std::collections::HashMap<String, std::collections::BTreeMap<String, String>> =
+        Default::default();
+    let iris: Vec<String> = columns
+        .iter()
+        .filter(|c| NamedNode::new(c.as_str()).is_ok())
+        .map(|c| format!("<{c}>"))
+        .collect();
+    if iris.is_empty() {
+        return Ok(out);
+    }
+    let q = format!(
+        "SELECT ?c ?metric ?v ?t WHERE {{ VALUES ?c {{ {} }} ?m dqv:computedOn ?c ; dqv:isMeasurementOf ?metric ; dqv:value ?v ; prov:generatedAtTime ?t }}",
+        iris.join(" ")
+    );
+    let options = QueryOptions {
+        timeout: Some(std::time::Duration::from_secs(10)),
+        ..QueryOptions::default()
+    };
+    let outcome = store.query_in(&q, &options, scope)?;
+    let rows = govgraph_graph::store::collect_solutions(outcome.results, &outcome.deadline)?;
+    // The newest value of each metric.
+    let mut newest: std::collections::HashMap<(String, String), (String, String)> =
+        Default::default();
+    for r in &rows {
+        let (Some(c), Some(m), Some(v), Some(t)) =
+            (r.get("c"), r.get("metric"), r.get("v"), r.get("t"))
+        else {
+            continue;
+        };
+        let metric = term_text(m)
+            .rsplit(['#', '/'])
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let key = (term_text(c), metric);
+        let (v, t) = (term_text(v), term_text(t));
+        match newest.get(&key) {
+            Some((_, old)) if old >= &t => {}
+            _ => {
+                newest.insert(key, (v, t));
+            }
+        }
+    }
+    for ((c, metric), (v, t)) in newest {
+        let entry = out.entry(c).or_default();
+        let at = entry.entry("measured_at".to_owned()).or_default();
+        if t > *at {
+            *at = t;
+        }
+        entry.insert(metric, v);
+    }
+    Ok(out)
 }
 
 /// Runs blocking store or index work on the blocking pool.
@@ -359,11 +423,28 @@ fn detail(store: &GraphStore, scope: &Scope, doc: EntityDoc) -> ApiResult<Entity
         columns.sort();
         columns.dedup();
     }
+    let profile = if doc.kind == Some(EntityKind::Column) {
+        column_profiles(store, scope, std::slice::from_ref(&doc.iri))?.remove(&doc.iri)
+    } else {
+        None
+    };
     Ok(EntityDetail {
         entity: Entity::from(doc),
         columns,
         properties,
+        profile,
     })
+}
+
+/// `value` as JSON with every protected value masked for `principal`.
+pub fn masked_json<T: Serialize>(
+    state: &AppState,
+    principal: &Principal,
+    value: &T,
+) -> ApiResult<serde_json::Value> {
+    let mut v = serde_json::to_value(value).map_err(|e| ApiError::Internal(e.to_string()))?;
+    crate::policy::masker(state, principal)?.json(&mut v);
+    Ok(v)
 }
 
 async fn get_kind(
@@ -371,12 +452,13 @@ async fn get_kind(
     principal: Arc<Principal>,
     kind: EntityKind,
     id: String,
-) -> ApiResult<Json<EntityDetail>> {
+) -> ApiResult<Json<serde_json::Value>> {
     let scope = principal.scope()?;
     let s = state.clone();
     blocking(move || {
         let doc = find_entity(&s, &principal, kind, &id)?;
-        detail(&s.store, &scope, doc).map(Json)
+        let d = detail(&s.store, &scope, doc)?;
+        masked_json(&s, &principal, &d).map(Json)
     })
     .await
 }
@@ -420,7 +502,7 @@ macro_rules! collection {
             State(state): State<Arc<AppState>>,
             Extension(principal): Extension<Arc<Principal>>,
             Path(id): Path<String>,
-        ) -> ApiResult<Json<EntityDetail>> {
+        ) -> ApiResult<Json<serde_json::Value>> {
             get_kind(state, principal, $kind, id).await
         }
     };
@@ -549,12 +631,17 @@ pub struct SearchHit {
     pub score: f32,
     /// Why it matched, most telling first.
     pub reasons: Vec<MatchReason>,
+    /// For a column: its latest profile's range (`MinimumValue`, `MaximumValue`), masked as
+    /// the caller's policies say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub range: Option<std::collections::BTreeMap<String, String>>,
 }
 
 impl From<govgraph_search::Hit> for SearchHit {
     fn from(h: govgraph_search::Hit) -> Self {
         Self {
             score: h.score,
+            range: None,
             reasons: h
                 .reasons
                 .into_iter()
@@ -625,7 +712,7 @@ pub async fn search(
     State(state): State<Arc<AppState>>,
     Extension(principal): Extension<Arc<Principal>>,
     Params(p): Params<SearchParams>,
-) -> ApiResult<Json<SearchPage>> {
+) -> ApiResult<Json<serde_json::Value>> {
     let kind = match p.kind.as_deref().filter(|k| !k.trim().is_empty()) {
         None => None,
         Some(k) => Some(EntityKind::parse(k).ok_or_else(|| {
@@ -655,7 +742,12 @@ pub async fn search(
     let (limit, offset) = (request.limit, request.offset);
     let search = state.search.clone();
     let r = blocking(move || Ok(search.search(&request)?)).await?;
-    let items: Vec<SearchHit> = r.hits.into_iter().map(SearchHit::from).collect();
+    let mut items: Vec<SearchHit> = r.hits.into_iter().map(SearchHit::from).collect();
+    let columns: Vec<String> = items
+        .iter()
+        .filter(|h| h.entity.kind.as_deref() == Some("column"))
+        .map(|h| h.entity.iri.clone())
+        .collect();
     let f = r.facets;
     let facets = [
         ("kind", f.kind),
@@ -670,7 +762,28 @@ pub async fn search(
     .collect();
     let next_offset =
         (offset + items.len() < r.total && !items.is_empty()).then_some(offset + items.len());
-    Ok(Json(SearchPage {
+    let (st, who) = (state.clone(), principal.clone());
+    let (profiles, masker) = blocking(move || {
+        let scope = who.scope()?;
+        Ok((
+            column_profiles(&st.store, &scope, &columns)?,
+            crate::policy::masker(&st, &who)?,
+        ))
+    })
+    .await?;
+    for h in &mut items {
+        if let Some(p) = profiles.get(&h.entity.iri) {
+            let range: std::collections::BTreeMap<String, String> = p
+                .iter()
+                .filter(|(k, _)| k.as_str() == "MinimumValue" || k.as_str() == "MaximumValue")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            if !range.is_empty() {
+                h.range = Some(range);
+            }
+        }
+    }
+    let page = SearchPage {
         query: r.query,
         mode: format!("{:?}", r.mode).to_lowercase(),
         items,
@@ -680,7 +793,10 @@ pub async fn search(
         next_offset,
         facets,
         took_ms: r.took_ms,
-    }))
+    };
+    let mut v = serde_json::to_value(&page).map_err(|e| ApiError::Internal(e.to_string()))?;
+    masker.json(&mut v);
+    Ok(Json(v))
 }
 
 // --- lineage -----------------------------------------------------------------------------
@@ -1083,6 +1199,18 @@ fn run_table(
                 );
             }
             row
+        })
+        .collect::<Vec<Row>>();
+    let masker = crate::policy::masker(state, principal)?;
+    let items = items
+        .into_iter()
+        .map(|row| {
+            let mut v = serde_json::Value::Object(row);
+            masker.json(&mut v);
+            match v {
+                serde_json::Value::Object(m) => m,
+                _ => Row::new(),
+            }
         })
         .collect();
     Ok(Page::new(items, total, paging))

@@ -5,8 +5,8 @@ use std::io::Write;
 
 use govgraph_graph::oxigraph::io::{RdfFormat, RdfSerializer};
 use govgraph_graph::oxigraph::model::Term;
-use govgraph_graph::oxigraph::sparql::QueryResults;
 use govgraph_graph::oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
+use govgraph_graph::oxigraph::sparql::{QueryResults, QuerySolution, Variable};
 use govgraph_graph::store::Deadline;
 use govgraph_graph::vocab;
 
@@ -87,7 +87,22 @@ pub fn serialize(
     solutions: SolutionsFormat,
     graph: RdfFormat,
     limits: Limits,
+    mask: Option<&govgraph_policy::Masker>,
 ) -> ApiResult<Serialized> {
+    let mask = mask.filter(|m| !m.is_empty());
+    // A solution with its protected literals masked.
+    let masked = |solution: QuerySolution| -> QuerySolution {
+        let Some(m) = mask else {
+            return solution;
+        };
+        let variables: Vec<Variable> = solution.variables().to_vec();
+        let values: Vec<Option<Term>> = solution
+            .values()
+            .iter()
+            .map(|v| v.as_ref().map(|t| m.term(t).unwrap_or_else(|| t.clone())))
+            .collect();
+        QuerySolution::from((variables, values))
+    };
     let mut out = Capped {
         buf: Vec::new(),
         max: limits.max_bytes,
@@ -115,7 +130,7 @@ pub fn serialize(
                         .map_err(|e| io_error(e, limits))?;
                     for solution in iter {
                         let solution =
-                            solution.map_err(|e| ApiError::from(deadline.map_error(e)))?;
+                            masked(solution.map_err(|e| ApiError::from(deadline.map_error(e)))?);
                         ser.serialize(&solution).map_err(|e| io_error(e, limits))?;
                         rows += 1;
                     }
@@ -126,7 +141,7 @@ pub fn serialize(
                     let mut table: Vec<Vec<String>> = Vec::new();
                     for solution in iter {
                         let solution =
-                            solution.map_err(|e| ApiError::from(deadline.map_error(e)))?;
+                            masked(solution.map_err(|e| ApiError::from(deadline.map_error(e)))?);
                         table.push(
                             variables
                                 .iter()
@@ -151,7 +166,12 @@ pub fn serialize(
             }
             let mut ser = serializer.for_writer(&mut out);
             for triple in triples {
-                let triple = triple.map_err(|e| ApiError::from(deadline.map_error(e)))?;
+                let mut triple = triple.map_err(|e| ApiError::from(deadline.map_error(e)))?;
+                if let Some(m) = mask
+                    && let Some(o) = m.term(&triple.object)
+                {
+                    triple.object = o;
+                }
                 ser.serialize_triple(&triple)
                     .map_err(|e| io_error(e, limits))?;
                 rows += 1;

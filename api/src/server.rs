@@ -95,6 +95,8 @@ pub struct AppState {
     pub slots: Slots,
     /// Answers questions (`/api/v1/ask`) and keeps their conversations.
     pub asker: Arc<govgraph_agents::ask::Asker>,
+    /// The policy decision point, shared by every read path.
+    pub policy: Arc<govgraph_policy::Engine>,
     /// False once shutdown has begun.
     pub ready: AtomicBool,
     next_request: AtomicU64,
@@ -113,6 +115,10 @@ impl AppState {
             Some(p) => Some(Arc::new(AuditLog::open(p)?)),
             None => None,
         };
+        let policy = Arc::new(govgraph_policy::Engine::new(
+            Arc::clone(&store),
+            masking_key(&store)?,
+        ));
         Ok(Self {
             store,
             search,
@@ -121,7 +127,8 @@ impl AppState {
             metrics,
             rate: RateLimiter::new(config.requests_per_minute),
             slots: Slots::new(config.max_concurrent, config.queue_timeout),
-            asker: Arc::new(asker(config.llm.as_ref())?),
+            asker: Arc::new(asker(config.llm.as_ref())?.with_policy(Arc::clone(&policy))),
+            policy,
             ready: AtomicBool::new(true),
             next_request: AtomicU64::new(0),
             config,
@@ -140,6 +147,16 @@ impl AppState {
         let n = self.next_request.fetch_add(1, Ordering::Relaxed);
         let boot = std::process::id();
         format!("{boot:x}-{n:08x}")
+    }
+}
+
+/// The deployment's masking key, kept beside an on-disk store (a store in memory gets a
+/// fresh one).
+fn masking_key(store: &GraphStore) -> Result<govgraph_policy::MaskKey, ApiError> {
+    match store.dir() {
+        Some(dir) => govgraph_policy::MaskKey::load_or_create(dir)
+            .map_err(|e| ApiError::Config(format!("masking key: {e}"))),
+        None => Ok(govgraph_policy::MaskKey::random()),
     }
 }
 
@@ -356,8 +373,28 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/tags/{id}", get(rest::get_tag))
         .route("/api/v1/rules", get(rest::list_rules))
         .route("/api/v1/rules/{id}", get(rest::get_rule))
-        .route("/api/v1/policies", get(rest::list_policies))
+        .route(
+            "/api/v1/policies",
+            get(rest::list_policies).post(crate::policy::propose),
+        )
         .route("/api/v1/policies/{id}", get(rest::get_policy))
+        .route("/api/v1/policies/{id}/history", get(crate::policy::history))
+        .route(
+            "/api/v1/policies/{id}/versions/{version}/approve",
+            post(crate::policy::approve),
+        )
+        .route(
+            "/api/v1/policies/{id}/versions/{version}/reject",
+            post(crate::policy::reject),
+        )
+        .route("/api/v1/policy/decide", post(crate::policy::decide))
+        .route("/api/v1/policy/conflicts", get(crate::policy::conflicts))
+        .route("/api/v1/policy/retention", post(crate::policy::retention))
+        .route(
+            "/api/v1/compliance/gdpr-art30",
+            get(crate::policy::gdpr_art30),
+        )
+        .route("/api/v1/compliance/ccpa", get(crate::policy::ccpa))
         .route("/api/v1/products", get(rest::list_products))
         .route("/api/v1/products/{id}", get(rest::get_product))
         .route("/api/v1/search", get(rest::search))

@@ -226,7 +226,11 @@ async fn run(
     let scope = principal.scope()?;
     let started = std::time::Instant::now();
     let timeout = state.config.query_timeout;
+    let engine = Arc::clone(&state.policy);
+    let subject = crate::policy::subject(principal);
     let work = tokio::task::spawn_blocking(move || -> ApiResult<_> {
+        // Every literal the catalog holds for a protected column leaves masked.
+        let masker = engine.masker(&scope, &subject, None)?;
         let outcome = store.query_in(&query, &options, &scope)?;
         let is_graph = matches!(
             outcome.results,
@@ -249,6 +253,7 @@ async fn run(
             SolutionsFormat::Sparql(s),
             g,
             limits,
+            Some(&masker),
         )
     });
     // The engine stops at its deadline when it next reads the store; the client hears at

@@ -1119,6 +1119,8 @@ pub struct PolicyRule {
     pub constraints: Vec<Constraint>,
     /// Duties.
     pub duties: Vec<Duty>,
+    /// A SQL condition on the rows a permission grants (`gg:rowFilter`).
+    pub row_filter: Option<String>,
 }
 
 /// An ODRL policy.
@@ -1203,6 +1205,7 @@ impl Entity for Policy {
                 dw.iri(odrl::ACTION, d.action.clone());
                 dw.opt_str(gg::MASKING_METHOD, d.masking_method.as_deref());
             }
+            rw.opt_str(gg::ROW_FILTER, rule.row_filter.as_deref());
         }
     }
     fn read(source: &impl TripleRead, scheme: &IriScheme, iri: NamedNodeRef<'_>) -> Result<Self> {
@@ -1287,6 +1290,7 @@ fn read_rule(
             odrl::ASSIGNEE,
             odrl::CONSTRAINT,
             odrl::DUTY,
+            gg::ROW_FILTER,
         ],
     )?;
     let action = r
@@ -1337,6 +1341,7 @@ fn read_rule(
         assignees: r.iris(odrl::ASSIGNEE)?,
         constraints,
         duties,
+        row_filter: r.opt_str(gg::ROW_FILTER)?,
     })
 }
 

@@ -53,6 +53,9 @@ namespace!(
     FIRST_QUARTILE = "FirstQuartile", MEDIAN = "Median", THIRD_QUARTILE = "ThirdQuartile",
     MINIMUM_LENGTH = "MinimumLength", MAXIMUM_LENGTH = "MaximumLength", MEAN_LENGTH = "MeanLength",
     SAMPLE_ROW = "sampleRow", EXPECTED_VALUE = "expectedValue", QUALITY_SCORE = "QualityScore",
+    ROW_FILTER = "rowFilter", ANY_ASSET = "AnyAsset", POLICY_CHANGE = "PolicyChange", POLICY_PROP = "policy",
+    CHANGE = "change", ACTOR = "actor", ASSIGNEE_DOMAIN = "assigneeDomain", RESOURCE_DOMAIN = "ResourceDomain",
+    RETENTION_COLUMN = "retentionColumn", CUTOFF = "cutoff",
 });
 
 namespace!(
@@ -77,6 +80,7 @@ namespace!(
     /// Dublin Core terms.
     dct, "http://purl.org/dc/terms/", {
     TITLE = "title", DESCRIPTION = "description", IDENTIFIER = "identifier", MODIFIED = "modified", FORMAT = "format",
+    IS_VERSION_OF = "isVersionOf",
 });
 namespace!(
     /// PROV-O.
@@ -85,7 +89,7 @@ namespace!(
     DERIVATION = "Derivation", HAD_ACTIVITY = "hadActivity", GENERATED_AT_TIME = "generatedAtTime", AGENT = "Agent",
     ACTIVITY = "Activity", STARTED_AT_TIME = "startedAtTime", ENDED_AT_TIME = "endedAtTime", GENERATED = "generated",
     USED = "used", AT_TIME = "atTime", WAS_GENERATED_BY = "wasGeneratedBy", WAS_ASSOCIATED_WITH = "wasAssociatedWith", WAS_INFORMED_BY = "wasInformedBy",
-    WAS_ATTRIBUTED_TO = "wasAttributedTo",
+    WAS_ATTRIBUTED_TO = "wasAttributedTo", WAS_REVISION_OF = "wasRevisionOf",
 });
 namespace!(
     /// SKOS.

@@ -209,6 +209,7 @@ fn policy() {
                     action: odrl("anonymize"),
                     masking_method: Some("hash".into()),
                 }],
+                row_filter: Some("marketing_opt_in = TRUE".into()),
             },
             PolicyRule {
                 kind: RuleKind::Obligation,
@@ -225,6 +226,7 @@ fn policy() {
                     .into(),
                 }],
                 duties: vec![],
+                row_filter: None,
             },
         ],
     });

@@ -38,6 +38,8 @@ pub struct Outcome {
 /// Everything a specialist needs.
 #[allow(missing_debug_implementations)]
 pub struct Ctx<'a> {
+    /// The policy decision point, when the asker has one.
+    pub policy: Option<&'a super::guard::PolicyCheck<'a>>,
     pub kb: &'a Kb<'a>,
     pub lex: &'a Lexicon,
     pub words: Vec<String>,
@@ -1538,6 +1540,137 @@ fn role_word(words: &[String]) -> Option<&'static str> {
     .map(|(_, r)| *r)
 }
 
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// "Can an analyst read X?" answered by the policy engine: permit or deny, the masking and
+/// row filters, the policies that decided, and the conflicts they resolved.
+fn decided(
+    ctx: &Ctx<'_>,
+    pc: &super::guard::PolicyCheck<'_>,
+    role: Option<&str>,
+    assets: &[EntityRef],
+) -> Result<Outcome> {
+    use govgraph_policy::{MaskMethod, Obligation};
+    let purpose = [
+        ("marketing", "dpv:Marketing"),
+        ("customer care", "dpv:CustomerCare"),
+        ("customercare", "dpv:CustomerCare"),
+        ("support", "dpv:CustomerCare"),
+        ("fraud", "dpv:FraudPreventionAndDetection"),
+        ("delivery", "dpv:DeliveryOfGoods"),
+        ("research", "dpv:ResearchAndDevelopment"),
+    ]
+    .iter()
+    .find(|(w, _)| ctx.has(&[w]) && (ctx.has(&["for"]) || ctx.has(&["purpose"])))
+    .map(|(_, p)| *p);
+    let action = if ctx.has(&["use"]) { "use" } else { "read" };
+    let role_name = role.unwrap_or(ctx.role.name());
+    let who_role = format!("{} {role_name}", article(role_name));
+    let targets: Vec<&EntityRef> = assets.iter().take(4).collect();
+    let who = some_names(assets, 4);
+    let mut decisions = Vec::new();
+    for a in &targets {
+        decisions.push(pc.decide(&a.iri, action, role, purpose)?.decision);
+    }
+    let mut policies: Vec<String> = Vec::new();
+    let mut titles: Vec<String> = Vec::new();
+    for d in &decisions {
+        for p in &d.decided_by {
+            if !policies.contains(&p.policy) {
+                policies.push(p.policy.clone());
+                titles.push(p.title.clone());
+            }
+        }
+    }
+    let cited = if titles.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", titles.join("; "))
+    };
+    let text = if let Some(d) = decisions.iter().find(|d| !d.permits()) {
+        let mut t = format!("No: {}{cited}", d.reasons.join("; "));
+        for (p, purpose) in &d.available_for {
+            t.push_str(&format!(
+                "; \"{}\" allows it for the purpose {purpose}",
+                p.title
+            ));
+        }
+        t.push('.');
+        t
+    } else {
+        let mut masks: Vec<MaskMethod> = Vec::new();
+        let mut filters: Vec<String> = Vec::new();
+        for d in &decisions {
+            for o in &d.obligations {
+                match o {
+                    Obligation::Mask { method, .. } if !masks.contains(method) => {
+                        masks.push(*method)
+                    }
+                    Obligation::RowFilter { condition, .. } if !filters.contains(condition) => {
+                        filters.push(condition.clone());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let masked = masks
+            .iter()
+            .map(|m| match m {
+                MaskMethod::Hash => "hashed",
+                MaskMethod::Redact => "redacted",
+                MaskMethod::Partial => "partially masked",
+                MaskMethod::Tokenize => "tokenized",
+            })
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let granted = decisions
+            .iter()
+            .any(|d| d.decided_by.iter().any(|p| p.rule == "permission"));
+        let purpose_words = purpose
+            .map(|p| format!(" for the purpose {p}"))
+            .unwrap_or_default();
+        let rows = if filters.is_empty() {
+            String::new()
+        } else {
+            format!(", only rows where {}", filters.join(" or "))
+        };
+        let mut t = if masks.is_empty() && filters.is_empty() {
+            if granted {
+                format!("Yes: {who_role} may {action} {who}{purpose_words}{cited}.")
+            } else {
+                format!("Yes: no policy restricts {who} for {who_role}.")
+            }
+        } else if granted {
+            format!(
+                "Yes, with conditions: {who_role} may {action} {who}{purpose_words}{}{rows}{cited}.",
+                if masked.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {masked}")
+                }
+            )
+        } else {
+            format!("No, not in clear: {who_role} sees {who} only {masked}{rows}{cited}.")
+        };
+        for c in decisions.iter().flat_map(|d| &d.conflicts).take(2) {
+            t.push_str(&format!(" Note: the {}.", c.reason));
+        }
+        t
+    };
+    let ents = refs(ctx.kb, ctx.lex, &policies)?;
+    Ok(Outcome {
+        text,
+        entities: ents,
+        ..Outcome::default()
+    })
+}
+
 fn policy(ctx: &Ctx<'_>) -> Result<Outcome> {
     let mut assets: Vec<EntityRef> = ctx
         .subjects(&[Kind::Column, Kind::Dataset, Kind::Tag])
@@ -1672,7 +1805,14 @@ fn policy(ctx: &Ctx<'_>) -> Result<Outcome> {
             ..Outcome::default()
         });
     }
-    // "Can an analyst read X?": a decision from the stored rules, prohibitions first.
+    // "Can an analyst read X?": with a policy engine, its decisions.
+    if let Some(pc) = ctx.policy {
+        let role = role_word(&ctx.words);
+        if role.is_some() || ctx.has(&["can i", "may i", "am i"]) {
+            return decided(ctx, pc, role, &assets);
+        }
+    }
+    // Without one, a decision from the stored rules, prohibitions first.
     if let Some(role) = role_word(&ctx.words).or(if ctx.has(&["can i", "may i", "am i"]) {
         Some(ctx.role.name())
     } else {
@@ -2296,6 +2436,36 @@ fn listing(ctx: &Ctx<'_>) -> Result<Outcome> {
     })
 }
 
+/// A column's range from its latest profile. The output guardrail masks it as the asker's
+/// policies say; without a policy engine it is left out wherever the role may not see the
+/// column's values.
+fn profile_range(ctx: &Ctx<'_>, column: &str) -> Result<Option<String>> {
+    if ctx.policy.is_none() {
+        let flags = restricted_columns(ctx.kb, &[column.to_owned()])?;
+        if flags
+            .iter()
+            .any(|(_, pii, restricted)| !ctx.role.may_see(*pii, *restricted))
+        {
+            return Ok(None);
+        }
+    }
+    let rows = ctx.kb.select(&format!(
+        "SELECT ?metric ?v ?t WHERE {{ ?m dqv:computedOn {} ; dqv:isMeasurementOf ?metric ; dqv:value ?v ; prov:generatedAtTime ?t .
+           VALUES ?metric {{ gg:MinimumValue gg:MaximumValue }} }}",
+        q(column)
+    ))?;
+    let newest = |suffix: &str| -> Option<String> {
+        rows.iter()
+            .filter(|r| text(r, "metric").is_some_and(|m| m.ends_with(suffix)))
+            .max_by_key(|r| text(r, "t"))
+            .and_then(|r| text(r, "v"))
+    };
+    Ok(match (newest("MinimumValue"), newest("MaximumValue")) {
+        (Some(lo), Some(hi)) => Some(format!("Latest profile: from {lo} to {hi}.")),
+        _ => None,
+    })
+}
+
 fn describe(ctx: &Ctx<'_>) -> Result<Outcome> {
     let mut subjects: Vec<EntityRef> = ctx
         .subjects(&[
@@ -2396,6 +2566,11 @@ fn describe(ctx: &Ctx<'_>) -> Result<Outcome> {
     let tags = tags_of(ctx.kb, &first.iri)?;
     if !tags.is_empty() {
         parts.push(format!("Tags: {}.", tags.join(", ")));
+    }
+    if first.kind == Kind::Column
+        && let Some(range) = profile_range(ctx, &first.iri)?
+    {
+        parts.push(range);
     }
     let mut value = None;
     if first.kind == Kind::Dataset {

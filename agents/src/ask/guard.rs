@@ -93,12 +93,162 @@ const RESTRICTED_NOUNS: &[&str] = &[
     "ethnic",
 ];
 
+/// The policy decision point, as one asker sees it.
+#[derive(Debug)]
+pub struct PolicyCheck<'a> {
+    /// The engine.
+    pub engine: &'a govgraph_policy::Engine,
+    /// What the asker may read.
+    pub scope: &'a govgraph_graph::Scope,
+    /// Who asks.
+    pub subject: govgraph_policy::Subject,
+    /// Why, if they said.
+    pub purpose: Option<String>,
+}
+
+impl PolicyCheck<'_> {
+    /// The decision on `action` over `resource` for this asker (or, with `role`, for a
+    /// principal of that role), for `purpose` (default: the asker's).
+    pub fn decide(
+        &self,
+        resource: &str,
+        action: &str,
+        role: Option<&str>,
+        purpose: Option<&str>,
+    ) -> Result<govgraph_policy::Decided> {
+        let principal = match role {
+            Some(r) => govgraph_policy::Subject::with_role(r),
+            None => self.subject.clone(),
+        };
+        let request = govgraph_policy::Request {
+            principal,
+            action: action.to_owned(),
+            resource: resource.to_owned(),
+            purpose: purpose.map(str::to_owned).or_else(|| self.purpose.clone()),
+        };
+        Ok(self.engine.decide(self.scope, &request)?)
+    }
+}
+
+/// Decides by the policy engine: the asked columns the asker may read in clear, and the
+/// refusal when there are none.
+fn decide_values(
+    kb: &Kb<'_>,
+    lex: &Lexicon,
+    role: Role,
+    policy: &PolicyCheck<'_>,
+    columns: &[String],
+) -> Result<Outcome> {
+    let mut clear = Vec::new();
+    let mut withheld = Vec::new();
+    let mut deciders: Vec<String> = Vec::new();
+    let mut reasons: Vec<String> = Vec::new();
+    for c in columns {
+        let d = policy.decide(c, "read", None, None)?.decision;
+        if d.permits() && d.mask().is_none() {
+            clear.push(c.clone());
+            continue;
+        }
+        withheld.push(c.clone());
+        for p in &d.decided_by {
+            if !deciders.contains(&p.policy) {
+                deciders.push(p.policy.clone());
+            }
+        }
+        for r in &d.reasons {
+            let r = match d.mask() {
+                Some(m) if d.permits() => format!(
+                    "{r}; values come only {}",
+                    match m {
+                        govgraph_policy::MaskMethod::Hash => "hashed",
+                        govgraph_policy::MaskMethod::Redact => "redacted",
+                        govgraph_policy::MaskMethod::Partial => "partially masked",
+                        govgraph_policy::MaskMethod::Tokenize => "tokenized",
+                    }
+                ),
+                _ => r.clone(),
+            };
+            if !reasons.contains(&r) {
+                reasons.push(r);
+            }
+        }
+    }
+    let withheld_refs = refs(kb, lex, &withheld)?;
+    if clear.is_empty() {
+        let policies = refs(kb, lex, &deciders)?;
+        let what = if withheld_refs.is_empty() {
+            "personal or restricted values".to_owned()
+        } else {
+            format!(
+                "the values of {}",
+                join_names(
+                    &withheld_refs
+                        .iter()
+                        .map(|e| e.name.clone())
+                        .collect::<Vec<_>>()
+                )
+            )
+        };
+        let reason = format!(
+            "The {} role may not obtain {what} in clear: {}{}.",
+            role.name(),
+            reasons.join("; "),
+            if policies.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (policy: {})",
+                    join_names(&policies.iter().map(|p| p.name.clone()).collect::<Vec<_>>())
+                )
+            }
+        );
+        let mut entities = withheld_refs;
+        entities.extend(policies);
+        return Ok(Outcome {
+            text: format!("I can't share that. {reason}"),
+            entities,
+            refused: Some(reason),
+            ..Outcome::default()
+        });
+    }
+    let col_refs = refs(kb, lex, &clear)?;
+    let mut text = format!(
+        "The catalog holds metadata, not row values. The values you ask for live in {}; read them from the source with your own access.",
+        join_names(
+            &col_refs
+                .iter()
+                .take(12)
+                .map(|e| e.name.clone())
+                .collect::<Vec<_>>()
+        )
+    );
+    if !withheld_refs.is_empty() {
+        text.push_str(&format!(
+            " Policy withholds {} from you.",
+            join_names(
+                &withheld_refs
+                    .iter()
+                    .take(12)
+                    .map(|e| e.name.clone())
+                    .collect::<Vec<_>>()
+            )
+        ));
+    }
+    Ok(Outcome {
+        text,
+        entities: col_refs,
+        ..Outcome::default()
+    })
+}
+
 /// Decides a request for values. The catalog holds metadata, so even a permitted request is
-/// answered with where the values live, never with the values.
+/// answered with where the values live, never with the values. With a policy engine, each
+/// column's decision rules; without one, the role's defaults do.
 pub fn values_request(
     kb: &Kb<'_>,
     lex: &Lexicon,
     role: Role,
+    policy: Option<&PolicyCheck<'_>>,
     words: &[String],
     exact: &[Entry],
     mentions: &[Vec<Entry>],
@@ -142,6 +292,23 @@ pub fn values_request(
     }
     let flags = restricted_columns(kb, &columns)?;
     let named_restricted = has_any(words, RESTRICTED_NOUNS);
+    if let Some(policy) = policy
+        && !columns.is_empty()
+    {
+        // "the email addresses of all customers": where some of the columns hold personal
+        // data, those are the ones asked about.
+        let personal: Vec<String> = flags
+            .iter()
+            .filter(|(_, pii, restricted)| *pii || *restricted)
+            .map(|(c, _, _)| c.clone())
+            .collect();
+        let asked = if personal.is_empty() {
+            columns
+        } else {
+            personal
+        };
+        return decide_values(kb, lex, role, policy, &asked);
+    }
     let denied: Vec<&(String, bool, bool)> = flags
         .iter()
         .filter(|(_, pii, restricted)| !role.may_see(*pii, *restricted))

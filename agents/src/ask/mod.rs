@@ -87,6 +87,11 @@ pub struct AskRequest {
     pub scope: Scope,
     /// Include the plan and each step's timing in the answer.
     pub explain: bool,
+    /// The asker's name, domains and roles as the policy engine knows them (default: the
+    /// role alone).
+    pub subject: Option<govgraph_policy::Subject>,
+    /// Why the asker wants to know (a DPV purpose), for policy decisions.
+    pub purpose: Option<String>,
 }
 
 impl AskRequest {
@@ -98,6 +103,8 @@ impl AskRequest {
             session: None,
             scope: Scope::all(),
             explain: false,
+            subject: None,
+            purpose: None,
         }
     }
 }
@@ -187,9 +194,17 @@ pub struct Asker {
     counter: AtomicU64,
     #[cfg(feature = "openai")]
     llm: Option<llm::LlmBrain>,
+    policy: Option<Arc<govgraph_policy::Engine>>,
 }
 
 impl Asker {
+    /// Routes every decision on values and access through the policy engine, and masks
+    /// the values its policies protect in every answer.
+    pub fn with_policy(mut self, engine: Arc<govgraph_policy::Engine>) -> Self {
+        self.policy = Some(engine);
+        self
+    }
+
     /// An answerer with these settings.
     pub fn new(config: AskConfig) -> Self {
         Self {
@@ -199,6 +214,7 @@ impl Asker {
             counter: AtomicU64::new(0),
             #[cfg(feature = "openai")]
             llm: None,
+            policy: None,
         }
     }
 
@@ -505,7 +521,14 @@ impl Asker {
         steps.push(step("planner", &plan_action, "ok", t, Vec::new()));
         timings.plan_ms += ms(t);
 
+        let policy_check = self.policy.as_deref().map(|engine| guard::PolicyCheck {
+            engine,
+            scope: &request.scope,
+            subject: subject_of(request),
+            purpose: request.purpose.clone(),
+        });
         let mut ctx = Ctx {
+            policy: policy_check.as_ref(),
             kb: &kb,
             lex: &lex,
             words: words.clone(),
@@ -537,8 +560,15 @@ impl Asker {
         if reading.intent == Intent::Values {
             let t = Instant::now();
             let before = kb.calls().len();
-            let decided =
-                guard::values_request(&kb, &lex, request.role, &words, &exact, &ctx.mentions);
+            let decided = guard::values_request(
+                &kb,
+                &lex,
+                request.role,
+                policy_check.as_ref(),
+                &words,
+                &exact,
+                &ctx.mentions,
+            );
             let tools = kb.calls()[before..].to_vec();
             // Fail safe: a guardrail that cannot decide denies.
             let outcome = decided.unwrap_or_else(|e| {
@@ -705,9 +735,30 @@ impl Asker {
         previous: Option<Session>,
         remember: bool,
     ) -> Answer {
-        // Guardrail (output): personal values never leave in clear.
+        // Guardrail (output): personal values never leave in clear, and values the
+        // policies protect leave only as they say.
         let t = Instant::now();
         outcome.text = guard::mask(&outcome.text);
+        if let Some(engine) = &self.policy {
+            match engine.masker(
+                &request.scope,
+                &subject_of(request),
+                request.purpose.as_deref(),
+            ) {
+                Ok(m) => {
+                    if let Some(masked) = m.text(&outcome.text) {
+                        outcome.text = masked;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "masking the answer failed; withholding it");
+                    outcome.text =
+                        "The answer could not be checked against the policies, so it is withheld."
+                            .to_owned();
+                    outcome.entities.clear();
+                }
+            }
+        }
         steps.push(step(
             "guardrail",
             "mask personal values in the answer",
@@ -793,6 +844,14 @@ impl std::fmt::Debug for Asker {
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
+}
+
+/// The asker as the policy engine knows them.
+fn subject_of(request: &AskRequest) -> govgraph_policy::Subject {
+    request
+        .subject
+        .clone()
+        .unwrap_or_else(|| govgraph_policy::Subject::with_role(request.role.name()))
 }
 
 impl Default for Asker {

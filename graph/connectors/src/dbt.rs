@@ -1795,6 +1795,7 @@ impl<'m> Builder<'m> {
                     right: Literal::new_typed_literal(duration, xsd::DURATION).into(),
                 }],
                 duties: Vec::new(),
+                row_filter: None,
             }],
         };
         policy.write(self.scheme, &mut self.out);

@@ -1914,13 +1914,57 @@ fn policies_ttl() -> String {
         ),
     );
 
+    let (iri, p) = policy_head(
+        "stewards-read-all",
+        "Stewards and admins may use all data",
+        "Data stewards and administrators may use every dataset and column, in clear, to curate and govern them.",
+        true,
+        "",
+    );
+    add(
+        &mut t,
+        (
+            iri,
+            p.blank(
+                "odrl:permission",
+                Props::new()
+                    .name("odrl:target", "gg:AnyAsset")
+                    .name("odrl:assignee", "gg:StewardRole")
+                    .name("odrl:assignee", "gg:AdminRole")
+                    .name("odrl:action", "odrl:use"),
+            ),
+        ),
+    );
+    let (iri, p) = policy_head(
+        "dates-of-birth-stewards-only",
+        "Dates of birth are for stewards only",
+        "Dates of birth are restricted personal data: engineers, analysts and viewers may not use them in any form.",
+        true,
+        "",
+    );
+    add(
+        &mut t,
+        (
+            iri,
+            p.blank(
+                "odrl:prohibition",
+                Props::new()
+                    .iri("odrl:target", tag("pii.dob"))
+                    .name("odrl:assignee", "gg:EngineerRole")
+                    .name("odrl:assignee", "gg:AnalystRole")
+                    .name("odrl:assignee", "gg:ViewerRole")
+                    .name("odrl:action", "odrl:use"),
+            ),
+        ),
+    );
+
     t.section("Domain policies");
     let (iri, p) = policy_head(
         "marketing-email-with-consent",
         "Marketing may read emails of consenting customers",
-        "The marketing domain may read customer email addresses for marketing purposes, only for customers who opted in.",
+        "The customer domain, which owns customer data, lets analysts read customer email addresses for marketing purposes, only for customers who opted in.",
         false,
-        "marketing",
+        "customer",
     );
     add(
         &mut t,
@@ -1947,9 +1991,9 @@ fn policies_ttl() -> String {
     let (iri, p) = policy_head(
         "support-phone-partial-masking",
         "Support sees partially masked phone numbers",
-        "For customer care, analysts may read phone numbers with all but the last digits masked.",
+        "The customer domain lets analysts read phone numbers for customer care, with all but the last digits masked.",
         false,
-        "support",
+        "customer",
     );
     add(
         &mut t,
@@ -2018,9 +2062,44 @@ fn processing_ttl() -> String {
         "govgraph demo catalog: processing activities for the GDPR Art. 30 record (DPV 2).\n{HEADER_NOTE}"
     ));
     t.section("Controller and recipients");
-    t.node(&org(), Props::new().a("dpv:DataController"));
+    let dpo = iris().of("agent", "data-protection-officer");
+    t.node(
+        &org(),
+        Props::new()
+            .a("dpv:DataController")
+            .a("dpv:DataProcessor")
+            .iri(
+                "foaf:mbox",
+                "mailto:privacy@lumen-retail.example".to_owned(),
+            )
+            .iri("dpv:hasDataProtectionOfficer", dpo.clone()),
+    );
+    t.node(
+        &dpo,
+        Props::new()
+            .a("dpv:DataProtectionOfficer")
+            .a("foaf:Person")
+            .str("foaf:name", "Dr. Lena Vogt")
+            .iri("foaf:mbox", "mailto:dpo@lumen-retail.example".to_owned()),
+    );
     let carrier = iris().of("org", "parcelgo-logistics");
     let esp = iris().of("org", "mailwave");
+    let marketplace = iris().of("org", "nordic-crafts-marketplace");
+    t.node(
+        &marketplace,
+        Props::new()
+            .a("org:Organization")
+            .a("dpv:DataController")
+            .str("skos:prefLabel", "Nordic Crafts Marketplace")
+            .iri(
+                "foaf:mbox",
+                "mailto:privacy@nordic-crafts.example".to_owned(),
+            )
+            .str(
+                "dct:description",
+                "Marketplace whose orders the company ships from its warehouses, as a processor.",
+            ),
+    );
     t.node(
         &carrier,
         Props::new()
@@ -2041,7 +2120,19 @@ fn processing_ttl() -> String {
             .str(
                 "dct:description",
                 "Email service provider that sends marketing campaigns on the company's behalf.",
+            )
+            .iri(
+                "dpv:hasThirdCountry",
+                "https://w3id.org/dpv/loc#US".to_owned(),
+            )
+            .str(
+                "gg:transferSafeguard",
+                "EU standard contractual clauses (GDPR Art. 46(2)(c))",
             ),
+    );
+    t.node(
+        "https://w3id.org/dpv/loc#US",
+        Props::new().str("skos:prefLabel", "United States"),
     );
     t.section("Processing activities");
     t.node(
@@ -2062,7 +2153,10 @@ fn processing_ttl() -> String {
             .name("dpv:hasPersonalData", "pd:Purchase")
             .iri("dpv:hasDataController", org())
             .name("dpv:hasDataSubject", "dpv:Customer")
-            .iri("dpv:hasRecipient", carrier)
+            .iri("dpv:hasRecipient", carrier.clone())
+            .name("dpv:hasDataSource", "dpv:DataSubjectDataSource")
+            .bool("gg:sellsPersonalData", false)
+            .bool("gg:sharesPersonalData", false)
             .iris(
                 "gg:processes",
                 [
@@ -2094,10 +2188,13 @@ fn processing_ttl() -> String {
             .name("dpv:hasPersonalData", "pd:EmailAddress")
             .name("dpv:hasPersonalData", "pd:Name")
             .name("dpv:hasPersonalData", "pd:IPAddress")
-            .name("dpv:hasPersonalData", "pd:BrowsingBehaviour")
+            .name("dpv:hasPersonalData", "pd:BrowsingBehavior")
             .iri("dpv:hasDataController", org())
             .name("dpv:hasDataSubject", "dpv:Customer")
             .iri("dpv:hasRecipient", esp)
+            .name("dpv:hasDataSource", "dpv:DataSubjectDataSource")
+            .bool("gg:sellsPersonalData", false)
+            .bool("gg:sharesPersonalData", false)
             .iris("gg:processes", ["bronze.customers", "bronze.marketing_campaigns", "bronze.marketing_events", "bronze.user_interactions", "gold.campaign_performance"].iter().map(|q| dataset_iri(q)))
             .name("dpv:hasTechnicalOrganisationalMeasure", "dpv:Pseudonymisation")
             .iri("gg:domain", domain("marketing"))
@@ -2118,10 +2215,37 @@ fn processing_ttl() -> String {
             .iri("dpv:hasDataController", org())
             .name("dpv:hasDataSubject", "dpv:Customer")
             .iri("dpv:hasRecipient", agent("support-operations-team"))
+            .name("dpv:hasDataSource", "dpv:DataSubjectDataSource")
+            .bool("gg:sellsPersonalData", false)
+            .bool("gg:sharesPersonalData", false)
             .iris("gg:processes", ["bronze.support_tickets", "bronze.customers", "bronze.orders"].iter().map(|q| dataset_iri(q)))
             .name("dpv:hasTechnicalOrganisationalMeasure", "dpv:AccessControlMethod")
             .iri("gg:domain", domain("support"))
             .iri("gg:owner", agent("sofia-rossi")),
+    );
+    t.node(
+        &iris().of("activity", "marketplace-fulfilment"),
+        Props::new()
+            .a("gg:ProcessingActivity")
+            .str("dct:title", "Marketplace order fulfilment")
+            .str("dct:description", "Picking, packing and shipping the orders of Nordic Crafts Marketplace customers, on the marketplace's instructions.")
+            .name("dpv:hasPurpose", "dpv:DeliveryOfGoods")
+            .name("dpv:hasLegalBasis", "eu-gdpr:A6-1-b")
+            .name("dpv:hasPersonalData", "pd:Name")
+            .name("dpv:hasPersonalData", "pd:PhysicalAddress")
+            .name("dpv:hasPersonalData", "pd:TelephoneNumber")
+            .iri("dpv:hasDataController", marketplace)
+            .iri("dpv:hasDataProcessor", org())
+            .name("dpv:hasDataSubject", "dpv:Customer")
+            .iri("dpv:hasRecipient", carrier)
+            .name("dpv:hasDataSource", "dpv:ThirdPartyDataSource")
+            .bool("gg:sellsPersonalData", false)
+            .bool("gg:sharesPersonalData", false)
+            .iris("gg:processes", ["bronze.orders"].iter().map(|q| dataset_iri(q)))
+            .name("dpv:hasTechnicalOrganisationalMeasure", "dpv:AccessControlMethod")
+            .name("dpv:hasTechnicalOrganisationalMeasure", "dpv:Encryption")
+            .iri("gg:domain", domain("sales"))
+            .iri("gg:owner", agent("maria-keller")),
     );
     t.finish()
 }
@@ -2141,5 +2265,6 @@ pub fn render(data: &DemoData) -> io::Result<Vec<(&'static str, String)>> {
 
 /// Counts for the report: (terms, rules, policies, tags).
 pub fn counts() -> (usize, usize, usize, usize) {
-    (TERMS.len(), RULES.len(), 7, TAGS.len())
+    let policies = policies_ttl().matches(" a odrl:Set").count();
+    (TERMS.len(), RULES.len(), policies, TAGS.len())
 }

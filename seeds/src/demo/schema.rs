@@ -462,7 +462,7 @@ pub static CAMPAIGNS: TableSpec = TableSpec {
     title: "Marketing campaigns (raw)",
     description: "Marketing campaigns planned by the marketing team: channel, flight dates, budget and target segment.",
     themes: &["campaign"],
-    tags: &[],
+    tags: &["internal"],
     columns: &[
         key(
             "campaign_id",
@@ -1397,7 +1397,7 @@ pub static CAMPAIGN_PERFORMANCE: TableSpec = TableSpec {
     title: "Campaign performance",
     description: "Funnel metrics per campaign (impressions, clicks, conversions, unsubscribes), click-through and conversion rates, attributed net revenue, cost per conversion and return on ad spend.",
     themes: &["campaign", "conversion"],
-    tags: &["certified"],
+    tags: &["internal", "certified"],
     columns: &[
         key("campaign_id", "Campaign.", &["campaign"]),
         col(
