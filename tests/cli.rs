@@ -1140,3 +1140,100 @@ fn policies_decide_test_compile_lint_retain_and_report() {
     );
     assert!(std::fs::read_to_string(&html).unwrap().contains("<table>"));
 }
+
+#[test]
+fn retention_counts_expired_rows_in_postgres_by_push_down() {
+    let Some(url) = std::env::var("GOVGRAPH_TEST_POSTGRES_URL").ok() else {
+        eprintln!("skipped: GOVGRAPH_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let admin = |sql: &str| psql(&url, sql);
+    admin(
+        "DROP SCHEMA IF EXISTS govgraph_cli_ret CASCADE; CREATE SCHEMA govgraph_cli_ret;
+         CREATE TABLE govgraph_cli_ret.events (event_id integer PRIMARY KEY, created_at timestamptz, birth_date date);
+         INSERT INTO govgraph_cli_ret.events VALUES
+           (1, '2020-01-02 10:00:00+00', '1960-01-01'),
+           (2, '2025-06-30 23:59:59+00', '1970-01-01'),
+           (3, '2026-11-30 08:00:00+00', '1980-01-01'),
+           (4, NULL, '1990-01-01');",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(
+        &data,
+        &[
+            "ingest",
+            "postgres",
+            &url,
+            "--system",
+            "wh",
+            "--schema",
+            "govgraph_cli_ret",
+        ],
+    );
+    let yaml = dir.path().join("retention.yaml");
+    std::fs::write(
+        &yaml,
+        "id: events-retention\ntitle: Events are kept for one year\nscope: central\nrules:\n  - effect: oblige\n    action: delete\n    targets: [dataset:wh/govgraph_cli_ret.events]\n    retention: P1Y\n",
+    )
+    .unwrap();
+    ok(
+        &data,
+        &[
+            "policy",
+            "propose",
+            yaml.to_str().unwrap(),
+            "--role",
+            "steward",
+            "--as",
+            "sam",
+        ],
+    );
+    // Proposed policies are not enforced.
+    let f: serde_json::Value = serde_json::from_str(&ok(
+        &data,
+        &[
+            "policy",
+            "retention",
+            "--as-of",
+            "2026-12-06",
+            "--dry-run",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(f.as_array().map(Vec::len), Some(0), "{f}");
+    ok(
+        &data,
+        &[
+            "policy",
+            "approve",
+            "events-retention",
+            "1",
+            "--role",
+            "admin",
+            "--as",
+            "ada",
+        ],
+    );
+    let out = ok(
+        &data,
+        &["policy", "retention", "--as-of", "2026-12-06", "--json"],
+    );
+    admin("DROP SCHEMA govgraph_cli_ret CASCADE");
+    let f: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let e = &f[0];
+    // The creation time, not the birth date, judges the age; two rows are older than a year.
+    assert_eq!(e["column"], "created_at", "{e}");
+    assert_eq!(e["cutoff"], "2025-12-06T00:00:00Z");
+    assert_eq!(e["rows_expired"], 2, "{e}");
+    assert_eq!(e["rows_checked"], 4, "{e}");
+    assert_eq!(e["status"], "violation");
+    assert_eq!(
+        count(
+            &data,
+            "SELECT (COUNT(*) AS ?n) WHERE { ?v a gg:Violation ; gg:rule <https://id.govgraph.dev/policy/events-retention> ; gg:count 2 }"
+        ),
+        1
+    );
+}

@@ -59,7 +59,11 @@ impl Runner<'_> {
                 for (var, term) in r.iter() {
                     let v = match term {
                         Term::NamedNode(n) => n.as_str().to_owned(),
-                        Term::Literal(l) => guard::mask(l.value()),
+                        // The model never sees a value the asker's policies protect.
+                        Term::Literal(l) => self
+                            .asker
+                            .policy_mask(self.request, &guard::mask(l.value()))
+                            .unwrap_or_else(|| "[withheld]".to_owned()),
                         other => other.to_string(),
                     };
                     o.insert(var.as_str().to_owned(), Value::String(v));
@@ -169,10 +173,15 @@ impl Asker {
         offline: Answer,
     ) -> Answer {
         let started = Instant::now();
+        // Answers differ by what the policies let the asker see.
+        let subject = request.subject.as_ref();
         let key = format!(
-            "{}|{}|{}",
+            "{}|{}|{}|{}|{}|{}",
             request.scope.tenant_id().unwrap_or(""),
             request.role.name(),
+            subject.map(|s| s.roles.join(",")).unwrap_or_default(),
+            subject.map(|s| s.domains.join(",")).unwrap_or_default(),
+            request.purpose.as_deref().unwrap_or(""),
             text::words(&request.question).join(" ")
         );
         if request.session.is_none()
@@ -249,7 +258,9 @@ impl Asker {
                     .cloned()
                     .collect();
                 answer.entities = if named.is_empty() { all } else { named };
-                answer.answer = guard::mask(&o.text);
+                answer.answer = self
+                    .policy_mask(request, &guard::mask(&o.text))
+                    .unwrap_or_else(|| super::WITHHELD_ANSWER.to_owned());
                 answer.mode = "llm";
                 let mut citations: Vec<String> =
                     answer.entities.iter().map(|e| e.iri.clone()).collect();

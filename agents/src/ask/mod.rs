@@ -739,24 +739,11 @@ impl Asker {
         // policies protect leave only as they say.
         let t = Instant::now();
         outcome.text = guard::mask(&outcome.text);
-        if let Some(engine) = &self.policy {
-            match engine.masker(
-                &request.scope,
-                &subject_of(request),
-                request.purpose.as_deref(),
-            ) {
-                Ok(m) => {
-                    if let Some(masked) = m.text(&outcome.text) {
-                        outcome.text = masked;
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "masking the answer failed; withholding it");
-                    outcome.text =
-                        "The answer could not be checked against the policies, so it is withheld."
-                            .to_owned();
-                    outcome.entities.clear();
-                }
+        match self.policy_mask(request, &outcome.text) {
+            Some(text) => outcome.text = text,
+            None => {
+                outcome.text = WITHHELD_ANSWER.to_owned();
+                outcome.entities.clear();
             }
         }
         steps.push(step(
@@ -843,6 +830,31 @@ impl std::fmt::Debug for Asker {
         f.debug_struct("Asker")
             .field("config", &self.config)
             .finish_non_exhaustive()
+    }
+}
+
+/// What replaces an answer the policies could not be checked against.
+const WITHHELD_ANSWER: &str =
+    "The answer could not be checked against the policies, so it is withheld.";
+
+impl Asker {
+    /// `text` with every value the asker's policies protect masked; `None` when the
+    /// policies could not be consulted (the text must then be withheld).
+    pub(crate) fn policy_mask(&self, request: &AskRequest, text: &str) -> Option<String> {
+        let Some(engine) = &self.policy else {
+            return Some(text.to_owned());
+        };
+        match engine.masker(
+            &request.scope,
+            &subject_of(request),
+            request.purpose.as_deref(),
+        ) {
+            Ok(m) => Some(m.text(text).unwrap_or_else(|| text.to_owned())),
+            Err(e) => {
+                tracing::warn!(error = %e, "masking failed; withholding");
+                None
+            }
+        }
     }
 }
 
