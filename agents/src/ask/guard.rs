@@ -130,6 +130,38 @@ impl PolicyCheck<'_> {
     }
 }
 
+/// A refusal naming the columns withheld, why, and the policies that decided.
+fn refusal(role: Role, withheld: Vec<EntityRef>, policies: Vec<EntityRef>, why: &str) -> Outcome {
+    let what = if withheld.is_empty() {
+        "personal or restricted values".to_owned()
+    } else {
+        format!(
+            "the values of {}",
+            join_names(&withheld.iter().map(|e| e.name.clone()).collect::<Vec<_>>())
+        )
+    };
+    let reason = format!(
+        "The {} role may not obtain {what}{why}{}.",
+        role.name(),
+        if policies.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (policy: {})",
+                join_names(&policies.iter().map(|p| p.name.clone()).collect::<Vec<_>>())
+            )
+        }
+    );
+    let mut entities = withheld;
+    entities.extend(policies);
+    Outcome {
+        text: format!("I can't share that. {reason}"),
+        entities,
+        refused: Some(reason),
+        ..Outcome::default()
+    }
+}
+
 /// Decides by the policy engine: the asked columns the asker may read in clear, and the
 /// refusal when there are none.
 fn decide_values(
@@ -176,40 +208,12 @@ fn decide_values(
     let withheld_refs = refs(kb, lex, &withheld)?;
     if clear.is_empty() {
         let policies = refs(kb, lex, &deciders)?;
-        let what = if withheld_refs.is_empty() {
-            "personal or restricted values".to_owned()
-        } else {
-            format!(
-                "the values of {}",
-                join_names(
-                    &withheld_refs
-                        .iter()
-                        .map(|e| e.name.clone())
-                        .collect::<Vec<_>>()
-                )
-            )
-        };
-        let reason = format!(
-            "The {} role may not obtain {what} in clear: {}{}.",
-            role.name(),
-            reasons.join("; "),
-            if policies.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " (policy: {})",
-                    join_names(&policies.iter().map(|p| p.name.clone()).collect::<Vec<_>>())
-                )
-            }
-        );
-        let mut entities = withheld_refs;
-        entities.extend(policies);
-        return Ok(Outcome {
-            text: format!("I can't share that. {reason}"),
-            entities,
-            refused: Some(reason),
-            ..Outcome::default()
-        });
+        return Ok(refusal(
+            role,
+            withheld_refs,
+            policies,
+            &format!(" in clear: {}", reasons.join("; ")),
+        ));
     }
     let col_refs = refs(kb, lex, &clear)?;
     let mut text = format!(
@@ -323,44 +327,12 @@ pub fn values_request(
         let denied_refs = refs(kb, lex, &denied_iris)?;
         let any_restricted = denied.iter().any(|(_, _, r)| *r) || named_restricted;
         let policies = prohibiting_policies(kb, lex, role, &denied_iris)?;
-        let what = if denied_refs.is_empty() {
-            "personal or restricted values".to_owned()
+        let why = if any_restricted {
+            "restricted personal data (special categories, national identifiers, financial details of persons) is only shown to stewards and admins"
         } else {
-            format!(
-                "the values of {}",
-                join_names(
-                    &denied_refs
-                        .iter()
-                        .map(|e| e.name.clone())
-                        .collect::<Vec<_>>()
-                )
-            )
+            "personal data is only shown masked to this role"
         };
-        let reason = format!(
-            "The {} role may not obtain {what}: {}{}.",
-            role.name(),
-            if any_restricted {
-                "restricted personal data (special categories, national identifiers, financial details of persons) is only shown to stewards and admins"
-            } else {
-                "personal data is only shown masked to this role"
-            },
-            if policies.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " (policy: {})",
-                    join_names(&policies.iter().map(|p| p.name.clone()).collect::<Vec<_>>())
-                )
-            }
-        );
-        let mut entities = denied_refs;
-        entities.extend(policies);
-        return Ok(Outcome {
-            text: format!("I can't share that. {reason}"),
-            entities,
-            refused: Some(reason),
-            ..Outcome::default()
-        });
+        return Ok(refusal(role, denied_refs, policies, &format!(": {why}")));
     }
     // "the email addresses of all customers": where some of the columns hold personal data,
     // those are the ones asked about.

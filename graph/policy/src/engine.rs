@@ -842,16 +842,7 @@ impl Engine {
                         format!("{what} is not in the catalog: denied"),
                         Vec::new(),
                     ),
-                    resource: Resource {
-                        iri: request.resource.clone(),
-                        kind: ResourceKind::Other,
-                        dataset: None,
-                        domain: None,
-                        tags: BTreeSet::new(),
-                        personal: false,
-                        restricted: false,
-                        classified: false,
-                    },
+                    resource: Resource::unknown(&request.resource),
                     cached: false,
                 });
             }
@@ -879,16 +870,7 @@ impl Engine {
                         "the policy engine could not decide: denied".to_owned(),
                         Vec::new(),
                     ),
-                    resource: Resource {
-                        iri: request.resource.clone(),
-                        kind: ResourceKind::Other,
-                        dataset: None,
-                        domain: None,
-                        tags: BTreeSet::new(),
-                        personal: false,
-                        restricted: false,
-                        classified: false,
-                    },
+                    resource: Resource::unknown(&request.resource),
                     cached: false,
                 }
             }

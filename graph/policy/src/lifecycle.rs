@@ -12,14 +12,14 @@ use govgraph_graph::iri::Kind;
 use govgraph_graph::loader::{LoadOptions, LoadSource, NoProgress};
 use govgraph_graph::model::{Entity, Policy};
 use govgraph_graph::scope::Scope;
-use govgraph_graph::store::QueryOptions;
 use govgraph_graph::vocab::{dct, gg, prov, rdf, xsd};
 use oxigraph::io::RdfFormat;
-use oxigraph::model::{Literal, NamedNode, Term, Triple};
+use oxigraph::model::{Literal, NamedNode, Triple};
 use serde::Serialize;
 
 use crate::engine::Subject;
 use crate::error::{Error, Result};
+use crate::resource::{select, text};
 
 /// One version of a policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -63,33 +63,9 @@ pub struct History {
     pub changes: Vec<Change>,
 }
 
-fn text(t: Option<&Term>) -> Option<String> {
-    match t {
-        Some(Term::Literal(l)) => Some(l.value().to_owned()),
-        Some(Term::NamedNode(n)) => Some(n.as_str().to_owned()),
-        _ => None,
-    }
-}
-
 fn now() -> String {
     let micros = govgraph_quality::rules::run::now_micros();
     crate::retention::timestamp_micros(micros)
-}
-
-fn select(
-    store: &GraphStore,
-    scope: &Scope,
-    q: &str,
-) -> Result<Vec<oxigraph::sparql::QuerySolution>> {
-    let options = QueryOptions {
-        timeout: Some(std::time::Duration::from_secs(30)),
-        ..QueryOptions::default()
-    };
-    let outcome = store.query_in(q, &options, scope)?;
-    Ok(govgraph_graph::store::collect_solutions(
-        outcome.results,
-        &outcome.deadline,
-    )?)
 }
 
 /// The versions and changes of the policy `key`.

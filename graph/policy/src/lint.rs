@@ -7,12 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use govgraph_graph::GraphStore;
 use govgraph_graph::model::RuleKind;
 use govgraph_graph::scope::Scope;
-use govgraph_graph::store::QueryOptions;
-use oxigraph::model::Term;
 use serde::Serialize;
 
 use crate::engine::{PolicyRef, PolicySet};
 use crate::error::Result;
+use crate::resource::text;
 
 const ODRL_USE: &str = "http://www.w3.org/ns/odrl/2/use";
 const ANY: &str = "https://govgraph.dev/ns#AnyAsset";
@@ -52,14 +51,6 @@ pub struct Lint {
     pub unreadable: Vec<(String, String)>,
 }
 
-fn text(t: Option<&Term>) -> Option<String> {
-    match t {
-        Some(Term::Literal(l)) => Some(l.value().to_owned()),
-        Some(Term::NamedNode(n)) => Some(n.as_str().to_owned()),
-        _ => None,
-    }
-}
-
 /// The datasets and columns a target covers, with each one's domain.
 fn coverage(
     store: &GraphStore,
@@ -80,13 +71,8 @@ fn coverage(
                OPTIONAL {{ ?d gg:domain ?dom }} }}"
         )
     };
-    let options = QueryOptions {
-        timeout: Some(std::time::Duration::from_secs(30)),
-        ..QueryOptions::default()
-    };
-    let outcome = store.query_in(&q, &options, scope)?;
     let mut out = BTreeMap::new();
-    for r in govgraph_graph::store::collect_solutions(outcome.results, &outcome.deadline)? {
+    for r in crate::resource::select(store, scope, &q)? {
         if let Some(x) = text(r.get("r")) {
             out.insert(x, text(r.get("dom")));
         }

@@ -7,12 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use govgraph_graph::GraphStore;
 use govgraph_graph::scope::Scope;
-use govgraph_graph::store::QueryOptions;
-use oxigraph::model::Term;
 use serde::Serialize;
 
 use crate::engine::PolicySet;
 use crate::error::{Error, Result};
+use crate::resource::{select, text};
 
 /// A concept or party with a readable label.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -191,30 +190,6 @@ pub struct Ccpa {
     pub categories: Vec<CcpaCategory>,
     /// What is missing.
     pub gaps: Vec<Gap>,
-}
-
-fn text(t: Option<&Term>) -> Option<String> {
-    match t {
-        Some(Term::Literal(l)) => Some(l.value().to_owned()),
-        Some(Term::NamedNode(n)) => Some(n.as_str().to_owned()),
-        _ => None,
-    }
-}
-
-fn select(
-    store: &GraphStore,
-    scope: &Scope,
-    q: &str,
-) -> Result<Vec<oxigraph::sparql::QuerySolution>> {
-    let options = QueryOptions {
-        timeout: Some(std::time::Duration::from_secs(60)),
-        ..QueryOptions::default()
-    };
-    let outcome = store.query_in(q, &options, scope)?;
-    Ok(govgraph_graph::store::collect_solutions(
-        outcome.results,
-        &outcome.deadline,
-    )?)
 }
 
 /// A readable label for a vocabulary IRI with no label in the graph.
@@ -1170,4 +1145,30 @@ pub fn render_ccpa(r: &Ccpa, format: Format) -> Result<String> {
         &ccpa_tables(r, format == Format::Csv),
         format,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vocabulary_iris_read_as_words() {
+        assert_eq!(label_of("https://w3id.org/dpv/pd#IPAddress"), "IP address");
+        assert_eq!(
+            label_of("https://w3id.org/dpv#DeliveryOfGoods"),
+            "Delivery of goods"
+        );
+        assert_eq!(
+            label_of("https://w3id.org/dpv#DataSubjectDataSource"),
+            "Data subject data source"
+        );
+        assert_eq!(
+            label_of("https://w3id.org/dpv/legal/eu/gdpr#A6-1-f"),
+            "GDPR Art. 6(1)(f) legitimate interests"
+        );
+        assert_eq!(
+            label_of("https://w3id.org/dpv/legal/eu/gdpr#A46-2-c"),
+            "GDPR Art. 46(2)(c)"
+        );
+    }
 }

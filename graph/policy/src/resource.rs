@@ -36,8 +36,9 @@ pub struct Resource {
     /// Its dataset's domain (IRI).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
-    /// Its own tags and classifications with all their broader concepts (a column's, not its
-    /// dataset's: a dataset tagged `pii` holds personal data somewhere, not in every column).
+    /// Its own tags and classifications with all their broader concepts, and their DPV
+    /// personal-data categories (a column's, not its dataset's: a dataset tagged `pii` holds
+    /// personal data somewhere, not in every column).
     pub tags: BTreeSet<String>,
     /// Whether it holds personal data.
     pub personal: bool,
@@ -49,6 +50,20 @@ pub struct Resource {
 }
 
 impl Resource {
+    /// A resource nobody knows anything about (decisions on it deny).
+    pub fn unknown(iri: &str) -> Self {
+        Self {
+            iri: iri.to_owned(),
+            kind: ResourceKind::Other,
+            dataset: None,
+            domain: None,
+            tags: BTreeSet::new(),
+            personal: false,
+            restricted: false,
+            classified: false,
+        }
+    }
+
     /// The IRIs an ODRL target may use to name this resource: itself, its dataset, its tags,
     /// its domain.
     pub fn target_names(&self) -> BTreeSet<String> {
@@ -60,7 +75,8 @@ impl Resource {
     }
 }
 
-fn text(t: Option<&Term>) -> Option<String> {
+/// A term's text: a literal's value or an IRI.
+pub(crate) fn text(t: Option<&Term>) -> Option<String> {
     match t {
         Some(Term::Literal(l)) => Some(l.value().to_owned()),
         Some(Term::NamedNode(n)) => Some(n.as_str().to_owned()),
@@ -68,13 +84,14 @@ fn text(t: Option<&Term>) -> Option<String> {
     }
 }
 
-fn select(
+/// Runs a SELECT within `scope`, cancelled after 30 s, and collects its rows.
+pub(crate) fn select(
     store: &GraphStore,
     scope: &Scope,
     sparql: &str,
 ) -> Result<Vec<oxigraph::sparql::QuerySolution>> {
     let options = QueryOptions {
-        timeout: Some(std::time::Duration::from_secs(10)),
+        timeout: Some(std::time::Duration::from_secs(30)),
         ..QueryOptions::default()
     };
     let outcome = store.query_in(sparql, &options, scope)?;
@@ -153,7 +170,12 @@ pub fn load(store: &GraphStore, scope: &Scope, iri: &str) -> Result<Resource> {
         if r.get("cls").is_some() {
             resource.classified = true;
         }
-        if r.get("category").is_some() || notation == "pii" || notation.starts_with("pii.") {
+        if let Some(category) = text(r.get("category")) {
+            // A rule may name the DPV personal-data category instead of the tag.
+            resource.tags.insert(category);
+            resource.personal = true;
+        }
+        if notation == "pii" || notation.starts_with("pii.") {
             resource.personal = true;
         }
         if text(r.get("sensitivity")).as_deref() == Some("restricted")
@@ -204,9 +226,9 @@ pub fn resolve(store: &GraphStore, scope: &Scope, name: &str) -> Result<String> 
         return Ok(name.to_owned());
     }
     if name.is_empty()
-        || name
-            .chars()
-            .any(|c| c.is_whitespace() || matches!(c, '"' | '\\' | '<' | '>'))
+        || name.chars().any(|c| {
+            c.is_whitespace() || matches!(c, '"' | '\\' | '<' | '>' | '{' | '}' | '|' | '^' | '`')
+        })
     {
         return Err(Error::invalid(
             "request",
@@ -214,16 +236,38 @@ pub fn resolve(store: &GraphStore, scope: &Scope, name: &str) -> Result<String> 
             format!("{name:?} is neither an IRI nor a dataset or column name"),
         ));
     }
-    let datasets = |suffix: &str| -> Result<Vec<String>> {
-        let rows = select(
-            store,
-            scope,
-            &format!(
-                "SELECT DISTINCT ?d WHERE {{ ?d a dcat:Dataset FILTER(STRENDS(STR(?d), \"/{suffix}\")) }}"
+    // `SYSTEM/NAME` is the dataset's key; otherwise its identifier (an indexed lookup), and
+    // only then any dataset whose IRI ends with the name.
+    let datasets = |name: &str| -> Result<Vec<String>> {
+        let query = match name.split_once('/') {
+            Some((system, table)) => {
+                let iri = store
+                    .scheme()
+                    .dataset(&govgraph_graph::DatasetKey::new(system, table));
+                format!("SELECT ?d WHERE {{ BIND({iri} AS ?d) ?d a dcat:Dataset }}")
+            }
+            None => format!(
+                "SELECT DISTINCT ?d WHERE {{ ?d dct:identifier \"{name}\" ; a dcat:Dataset }}"
             ),
-        )?;
-        let mut v: Vec<String> = rows.iter().filter_map(|r| text(r.get("d"))).collect();
+        };
+        let mut v: Vec<String> = select(store, scope, &query)?
+            .iter()
+            .filter_map(|r| text(r.get("d")))
+            .collect();
+        if v.is_empty() && !name.contains('/') {
+            v = select(
+                store,
+                scope,
+                &format!(
+                    "SELECT DISTINCT ?d WHERE {{ ?d a dcat:Dataset FILTER(STRENDS(STR(?d), \"/{name}\")) }}"
+                ),
+            )?
+            .iter()
+            .filter_map(|r| text(r.get("d")))
+            .collect();
+        }
         v.sort();
+        v.dedup();
         Ok(v)
     };
     let found = datasets(name)?;

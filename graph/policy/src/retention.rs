@@ -13,35 +13,14 @@ use govgraph_quality::locate::DatasetSource;
 use govgraph_quality::rules::run::{RunOptions, run_file, run_postgres};
 use govgraph_quality::rules::{Check, Rule};
 use oxigraph::io::RdfFormat;
-use oxigraph::model::{Literal, NamedNode, Term, Triple};
+use oxigraph::model::{Literal, NamedNode, Triple};
 use serde::Serialize;
 
 use crate::engine::{PolicyRef, PolicySet};
 use crate::error::{Error, Result};
+use crate::resource::text;
 
-/// Days since 1970-01-01 of a civil date.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
+use govgraph_graph::loader::{civil_from_days, days_from_civil};
 
 const DAY: i64 = 86_400_000_000;
 
@@ -112,6 +91,7 @@ pub fn subtract(now: i64, period: &str) -> Option<i64> {
     let day = now.div_euclid(DAY);
     let of_day = now.rem_euclid(DAY);
     let (y, m, d) = civil_from_days(day);
+    let (m, d) = (i64::from(m), i64::from(d));
     let total = y * 12 + (m - 1) - (years * 12 + months);
     let (ny, nm) = (total.div_euclid(12), total.rem_euclid(12) + 1);
     // The 31st of a shorter month becomes its last day.
@@ -163,17 +143,9 @@ pub struct RetentionOptions {
     pub store: bool,
 }
 
-fn text(t: Option<&Term>) -> Option<String> {
-    match t {
-        Some(Term::Literal(l)) => Some(l.value().to_owned()),
-        Some(Term::NamedNode(n)) => Some(n.as_str().to_owned()),
-        _ => None,
-    }
-}
-
-/// The datasets a retention rule covers: those it names, those whose columns (or which
-/// themselves) carry a classification it names or a narrower one, and those of a domain it
-/// names.
+/// The datasets a retention rule covers: those it names, those whose columns carry a
+/// classification it names (or a narrower one) or a classification of the DPV personal-data
+/// category it names, and those of a domain it names.
 pub(crate) fn covered(
     store: &GraphStore,
     scope: &Scope,
@@ -186,15 +158,11 @@ pub(crate) fn covered(
             "SELECT DISTINCT ?d WHERE {{
                {{ BIND(<{t}> AS ?d) ?d a dcat:Dataset }}
                UNION {{ ?c gg:tag ?x . ?x skos:broader* <{t}> . ?c gg:columnOf ?d }}
+               UNION {{ ?c gg:tag ?x . ?x gg:personalDataCategory <{t}> . ?c gg:columnOf ?d }}
                UNION {{ ?d a dcat:Dataset ; gg:domain <{t}> }}
              }}"
         );
-        let options = govgraph_graph::store::QueryOptions {
-            timeout: Some(std::time::Duration::from_secs(30)),
-            ..Default::default()
-        };
-        let outcome = store.query_in(&q, &options, scope)?;
-        for r in govgraph_graph::store::collect_solutions(outcome.results, &outcome.deadline)? {
+        for r in crate::resource::select(store, scope, &q)? {
             if let Some(d) = text(r.get("d"))
                 && !out.contains(&d)
             {

@@ -8,7 +8,8 @@
 //!     rules:
 //!       - effect: prohibit      # permit, prohibit or oblige
 //!         action: read
-//!         targets: [tag:pii]    # tag:, dataset:SYSTEM/NAME, column:SYSTEM/NAME.COLUMN, domain:, any, or an IRI
+//!         targets: [tag:pii]    # tag:, pd: (a DPV personal-data category), dataset:SYSTEM/NAME,
+//!                               # column:SYSTEM/NAME.COLUMN, domain:, term:, any, or an IRI
 //!         assignees: [analyst]
 //!         mask: hash            # redact, hash, partial or tokenize
 //!       - effect: permit
@@ -107,8 +108,8 @@ fn checked_iri(s: &str, file: &str, field: &str) -> Result<NamedNode> {
     NamedNode::new(s).map_err(|e| Error::invalid(file, field, format!("{s:?} is not an IRI: {e}")))
 }
 
-/// A target written as `tag:pii`, `dataset:shop/bronze.orders`, `column:shop/bronze.orders.id`,
-/// `domain:sales`, `any`, or an IRI.
+/// A target written as `tag:pii`, `pd:EmailAddress`, `dataset:shop/bronze.orders`,
+/// `column:shop/bronze.orders.id`, `domain:sales`, `term:revenue`, `any`, or an IRI.
 fn target(s: &str, scheme: &IriScheme, file: &str, field: &str) -> Result<NamedNode> {
     let s = s.trim();
     if s == "any" || s == "*" {
@@ -116,6 +117,9 @@ fn target(s: &str, scheme: &IriScheme, file: &str, field: &str) -> Result<NamedN
     }
     if s.starts_with("http://") || s.starts_with("https://") || s.starts_with("urn:") {
         return checked_iri(s, file, field);
+    }
+    if let Some(local) = s.strip_prefix("pd:") {
+        return checked_iri(&format!("https://w3id.org/dpv/pd#{local}"), file, field);
     }
     let bad = |why: &str| Error::invalid(file, field, format!("{s:?}: {why}"));
     let (kind, rest) = s

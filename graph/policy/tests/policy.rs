@@ -143,6 +143,20 @@ policies:
       - effect: prohibit
         action: distribute
         targets: [tag:pii]
+  - id: emails-by-category
+    title: Email addresses are never distributed
+    rules:
+      - effect: prohibit
+        action: distribute
+        targets: [pd:EmailAddress]
+        assignees: [steward]
+  - id: ip-retention
+    title: IP addresses are kept one year
+    rules:
+      - effect: oblige
+        action: delete
+        targets: [pd:IPAddress]
+        retention: P1Y
   - id: orders-retention
     title: Orders are kept ten years
     scope: domain
@@ -159,7 +173,7 @@ fn yaml_compiles_to_odrl_and_back() {
     let store = demo();
     let scheme = store.scheme();
     let policies = yaml::compile(YAML, "p.yaml", scheme).unwrap();
-    assert_eq!(policies.len(), 3);
+    assert_eq!(policies.len(), 5);
     let ttl = yaml::to_turtle(&policies, scheme).unwrap();
     assert!(
         ttl.contains("odrl:prohibition") && ttl.contains("\"P10Y\"^^xsd:duration"),
@@ -298,11 +312,38 @@ fn attributes_and_actions_decide() {
             .iter()
             .any(|o| matches!(o, Obligation::RowFilter { .. }))
     );
-    // Distribution of personal data is prohibited even for stewards; of other data it is
-    // not granted either (only reading is open by default).
+    // Distribution of personal data is prohibited, even for stewards.
     assert_eq!(
         decide(&steward, "distribute", "bronze.customers.email").effect,
         Effect::Deny
+    );
+    // A rule may name the DPV personal-data category instead of the tag.
+    let d = decide(&steward, "distribute", "silver.customers_clean.email");
+    assert!(
+        d.decided_by
+            .iter()
+            .any(|p| p.title == "Email addresses are never distributed"),
+        "{d:?}"
+    );
+    // A retention rule on a category covers every dataset with such a column.
+    let set = govgraph_policy::PolicySet::load(&store, &Scope::all()).unwrap();
+    let found = retention::enforce(
+        &store,
+        &Scope::all(),
+        &set,
+        &retention::RetentionOptions {
+            as_of: govgraph_quality::rules::run::parse_timestamp("2026-12-06"),
+            root: Some(repo().join("seeds")),
+            store: false,
+        },
+    )
+    .unwrap();
+    assert!(
+        found
+            .iter()
+            .any(|f| f.policy.title.starts_with("IP addresses")
+                && f.dataset.ends_with("bronze.marketing_events")
+                && f.rows_expired > 0)
     );
     // Stewards may use (so distribute) other data; analysts were granted nothing but reading.
     assert_eq!(
