@@ -746,6 +746,8 @@ struct Cache {
     generation: u64,
     sets: HashMap<Option<String>, Arc<PolicySet>>,
     resources: HashMap<(Option<String>, String), Arc<Resource>>,
+    /// What a name (`bronze.customers.email`) resolved to.
+    names: HashMap<(Option<String>, String), String>,
     purposes: HashMap<String, Arc<BTreeSet<String>>>,
     decisions: HashMap<(Option<String>, Request), Decided>,
     maskers: HashMap<(Option<String>, Subject, Option<String>), Arc<Masker>>,
@@ -834,7 +836,20 @@ impl Engine {
     /// failure to decide is a deny, never an error: only a malformed request is an error.
     pub fn decide(&self, scope: &Scope, request: &Request) -> Result<Decided> {
         let mut request = request.clone();
-        request.resource = match resource::resolve(&self.store, scope, &request.resource) {
+        let tenant = scope.tenant_id().map(str::to_owned);
+        let name_key = (tenant.clone(), request.resource.clone());
+        let known = self.cache().names.get(&name_key).cloned();
+        let resolved = match known {
+            Some(iri) => Ok(iri),
+            None => resource::resolve(&self.store, scope, &request.resource).inspect(|iri| {
+                let mut c = self.cache();
+                if c.names.len() >= MAX_CACHED {
+                    c.names.clear();
+                }
+                c.names.insert(name_key, iri.clone());
+            }),
+        };
+        request.resource = match resolved {
             Ok(iri) => iri,
             Err(Error::NotFound(what)) => {
                 return Ok(Decided {
@@ -853,7 +868,6 @@ impl Engine {
         {
             request.purpose = None;
         }
-        let tenant = scope.tenant_id().map(str::to_owned);
         let key = (tenant, request.clone());
         if let Some(d) = self.cache().decisions.get(&key) {
             let mut d = d.clone();

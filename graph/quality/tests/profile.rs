@@ -94,6 +94,32 @@ fn parquet_and_csv_of_the_same_table_agree() {
 }
 
 #[test]
+fn iso_instants_in_text_files_are_timestamps_as_in_parquet() {
+    let csv = profile_file(&bronze("support_tickets.csv")).unwrap();
+    let parquet = profile_file(&bronze("support_tickets.parquet")).unwrap();
+    let created = |p: &govgraph_quality::profile::DatasetProfile| {
+        p.columns
+            .iter()
+            .find(|c| c.name == "created_at")
+            .cloned()
+            .unwrap()
+    };
+    let (c, q) = (created(&csv), created(&parquet));
+    assert_eq!(c.data_type, "timestamp");
+    assert_eq!(c.data_type, q.data_type);
+    assert_eq!((&c.min, &c.max), (&q.min, &q.max));
+    assert_eq!(c.min, json!("2023-03-01T20:57:38Z"));
+    // An unresolved ticket has no resolution time: a null, not a reason to call it text.
+    assert_eq!(created(&csv).null_count, 0);
+    let resolved = csv
+        .columns
+        .iter()
+        .find(|c| c.name == "resolved_at")
+        .unwrap();
+    assert_eq!(resolved.data_type, "timestamp");
+}
+
+#[test]
 fn profiles_are_stored_as_a_history_of_measurements() {
     let store = GraphStore::in_memory(StoreConfig::default()).unwrap();
     let dir = tempfile::tempdir().unwrap();

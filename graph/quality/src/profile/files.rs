@@ -249,6 +249,7 @@ struct Guess {
     integer: bool,
     float: bool,
     date: bool,
+    timestamp: bool,
 }
 
 impl Default for Guess {
@@ -259,6 +260,7 @@ impl Default for Guess {
             integer: true,
             float: true,
             date: true,
+            timestamp: true,
         }
     }
 }
@@ -282,6 +284,13 @@ impl Guess {
         if self.date {
             self.date = t.len() == 10 && parse_date(t).is_some();
         }
+        if self.timestamp {
+            // ISO 8601 instants (a date, `T` or a space, a time, an optional offset); text
+            // files carry them as text.
+            self.timestamp = t.len() >= 19
+                && matches!(t.as_bytes().get(10), Some(b'T' | b' '))
+                && crate::rules::run::parse_timestamp(t).is_some();
+        }
     }
 
     fn kind(self) -> Kind {
@@ -291,6 +300,9 @@ impl Guess {
             Guess { integer: true, .. } => Kind::Integer,
             Guess { float: true, .. } => Kind::Float,
             Guess { date: true, .. } => Kind::Date,
+            Guess {
+                timestamp: true, ..
+            } => Kind::Timestamp,
             _ => Kind::Text,
         }
     }
@@ -312,6 +324,9 @@ fn feed(acc: &mut Accumulator, v: Option<&str>) {
         Kind::Date => {
             let (y, m, d) = parse_date(v).unwrap_or((1970, 1, 1));
             acc.number(days_from_civil(i64::from(y), i64::from(m), i64::from(d)) as f64);
+        }
+        Kind::Timestamp => {
+            acc.number(crate::rules::run::parse_timestamp(v).unwrap_or(0) as f64);
         }
         _ => acc.text(v),
     }
