@@ -341,3 +341,68 @@ fn the_plan_is_traced_and_falls_back() {
         .unwrap();
     assert!(a.refused, "an empty question is refused");
 }
+
+#[test]
+fn answers_follow_the_policy_versions_in_force() {
+    let d = demo(None);
+    let asker = d.asker();
+    let ask = |q: &str, role: Role| {
+        let mut r = AskRequest::new(q);
+        r.role = role;
+        asker.ask(&d.store, Some(&d.index), &r).unwrap()
+    };
+    let before = ask("Can an analyst read bronze.customers.email?", Role::Steward);
+    assert!(before.answer.contains("hashed"), "{}", before.answer);
+    // Version 2 of the analysts' policy redacts; once approved, answers follow it and the
+    // retired version is listed nowhere.
+    let v2 = govgraph_policy::yaml::compile(
+        "id: pii-masking-for-analysts\ntitle: Analysts see personal data redacted\nrules:\n  - effect: prohibit\n    action: read\n    targets: [tag:pii]\n    assignees: [analyst]\n    mask: redact\n",
+        "v2.yaml",
+        d.store.scheme(),
+    )
+    .unwrap()
+    .remove(0);
+    let person = |name: &str, role: &str| govgraph_policy::Subject {
+        name: name.into(),
+        roles: vec![role.into()],
+        domains: vec![],
+    };
+    let all = govgraph_graph::Scope::all();
+    govgraph_policy::lifecycle::propose(&d.store, &all, &v2, &person("sam", "steward"), None)
+        .unwrap();
+    let pending = ask("Which central policies are there?", Role::Steward);
+    assert!(
+        !pending
+            .answer
+            .contains("Analysts see personal data redacted"),
+        "{}",
+        pending.answer
+    );
+    govgraph_policy::lifecycle::decide(
+        &d.store,
+        &all,
+        "pii-masking-for-analysts",
+        2,
+        true,
+        &person("ada", "admin"),
+        None,
+    )
+    .unwrap();
+    let after = ask("Can an analyst read bronze.customers.email?", Role::Steward);
+    assert!(
+        after.answer.contains("redacted") && !after.answer.contains("hashed"),
+        "{}",
+        after.answer
+    );
+    let listed = ask("Which central policies are there?", Role::Steward);
+    let names: Vec<&str> = listed.entities.iter().map(|e| e.name.as_str()).collect();
+    assert!(
+        names.contains(&"Analysts see personal data redacted"),
+        "{names:?}"
+    );
+    assert!(
+        !names.contains(&"Analysts never see personal data in clear"),
+        "{names:?}"
+    );
+    assert_eq!(names.len(), 5, "{names:?}");
+}

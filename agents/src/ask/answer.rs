@@ -1463,6 +1463,8 @@ fn policy_rules(kb: &Kb<'_>, targets: &[String]) -> Result<Vec<PolicyRule>> {
     let rows = kb.select(&format!(
         "SELECT DISTINCT ?p ?title ?kind ?action ?assignee ?masking ?purpose ?elapsed ?scope ?filter WHERE {{
            ?p a odrl:Policy ; ?kind ?rule . VALUES ?kind {{ odrl:permission odrl:prohibition odrl:obligation }} {scope}
+           # Only the versions in force: proposed, rejected and retired ones decide nothing.
+           FILTER NOT EXISTS {{ ?p gg:policyStatus ?status FILTER(?status != \"approved\") }}
            OPTIONAL {{ ?p dct:title ?title }} OPTIONAL {{ ?p gg:policyScope ?scope }}
            OPTIONAL {{ ?rule odrl:action ?action }} OPTIONAL {{ ?rule odrl:assignee ?assignee }}
            OPTIONAL {{ ?rule odrl:duty/gg:maskingMethod ?masking }} OPTIONAL {{ ?rule gg:rowFilter ?filter }}
