@@ -130,6 +130,20 @@ impl PolicyCheck<'_> {
     }
 }
 
+/// Where the values asked for live (the catalog holds none).
+fn where_values_live(columns: &[EntityRef]) -> String {
+    format!(
+        "The catalog holds metadata, not row values. The values you ask for live in {}; read them from the source with your own access.",
+        join_names(
+            &columns
+                .iter()
+                .take(12)
+                .map(|e| e.name.clone())
+                .collect::<Vec<_>>()
+        )
+    )
+}
+
 /// A refusal naming the columns withheld, why, and the policies that decided.
 fn refusal(role: Role, withheld: Vec<EntityRef>, policies: Vec<EntityRef>, why: &str) -> Outcome {
     let what = if withheld.is_empty() {
@@ -216,16 +230,7 @@ fn decide_values(
         ));
     }
     let col_refs = refs(kb, lex, &clear)?;
-    let mut text = format!(
-        "The catalog holds metadata, not row values. The values you ask for live in {}; read them from the source with your own access.",
-        join_names(
-            &col_refs
-                .iter()
-                .take(12)
-                .map(|e| e.name.clone())
-                .collect::<Vec<_>>()
-        )
-    );
+    let mut text = where_values_live(&col_refs);
     if !withheld_refs.is_empty() {
         text.push_str(&format!(
             " Policy withholds {} from you.",
@@ -350,16 +355,7 @@ pub fn values_request(
     let text = if col_refs.is_empty() {
         "No catalogued column holds those values.".to_owned()
     } else {
-        format!(
-            "The catalog holds metadata, not row values. The values you ask for live in {}; read them from the source with your own access.",
-            join_names(
-                &col_refs
-                    .iter()
-                    .take(12)
-                    .map(|e| e.name.clone())
-                    .collect::<Vec<_>>()
-            )
-        )
+        where_values_live(&col_refs)
     };
     Ok(Outcome {
         text,

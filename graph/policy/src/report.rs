@@ -819,6 +819,38 @@ fn short_names(iris: &[String]) -> String {
         .join("; ")
 }
 
+/// A line's rows: one with its datasets and columns, or (for CSV) one per column, each with
+/// the column's dataset and IRI.
+fn push_rows(
+    rows: &mut Vec<Vec<String>>,
+    base: Vec<String>,
+    datasets: &[String],
+    columns: &[ColumnRef],
+    per_column: bool,
+) {
+    if !per_column || columns.is_empty() {
+        let mut row = base;
+        row.push(short_names(datasets));
+        row.push(if per_column {
+            String::new()
+        } else {
+            columns
+                .iter()
+                .map(|c| c.name.clone())
+                .collect::<Vec<_>>()
+                .join("; ")
+        });
+        rows.push(row);
+        return;
+    }
+    for c in columns {
+        let mut row = base.clone();
+        row.push(c.dataset.clone());
+        row.push(c.iri.clone());
+        rows.push(row);
+    }
+}
+
 fn art30_tables(r: &Art30, per_column: bool) -> Vec<Table> {
     let activity_rows = |acts: &[Activity]| -> Vec<Vec<String>> {
         let mut rows = Vec::new();
@@ -875,31 +907,7 @@ fn art30_tables(r: &Art30, per_column: bool) -> Vec<Table> {
                     .join("; "),
                 labels(&a.measures),
             ];
-            if !per_column {
-                let mut row = base.clone();
-                row.push(short_names(&a.datasets));
-                row.push(
-                    a.columns
-                        .iter()
-                        .map(|c| c.name.clone())
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                );
-                rows.push(row);
-                continue;
-            }
-            if a.columns.is_empty() {
-                let mut row = base.clone();
-                row.push(short_names(&a.datasets));
-                row.push(String::new());
-                rows.push(row);
-            }
-            for c in &a.columns {
-                let mut row = base.clone();
-                row.push(c.dataset.clone());
-                row.push(c.iri.clone());
-                rows.push(row);
-            }
+            push_rows(&mut rows, base, &a.datasets, &a.columns, per_column);
         }
         rows
     };
@@ -967,31 +975,7 @@ fn ccpa_tables(r: &Ccpa, per_column: bool) -> Vec<Table> {
                 .collect::<Vec<_>>()
                 .join("; "),
         ];
-        if !per_column {
-            let mut row = base.clone();
-            row.push(short_names(&c.datasets));
-            row.push(
-                c.columns
-                    .iter()
-                    .map(|x| x.name.clone())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            );
-            rows.push(row);
-            continue;
-        }
-        if c.columns.is_empty() {
-            let mut row = base.clone();
-            row.push(String::new());
-            row.push(String::new());
-            rows.push(row);
-        }
-        for col in &c.columns {
-            let mut row = base.clone();
-            row.push(col.dataset.clone());
-            row.push(col.iri.clone());
-            rows.push(row);
-        }
+        push_rows(&mut rows, base, &c.datasets, &c.columns, per_column);
     }
     vec![
         Table {
