@@ -36,6 +36,17 @@ pub enum PolicyCommand {
     /// Find data past its retention: profile the timestamp columns of every dataset a
     /// retention policy covers, count the expired rows and open violations.
     Retention(RetentionArgs),
+    /// Map a token (`tok_…`) back to the value it stands for, if the principal may see that
+    /// column's values in clear.
+    Detokenize(DetokenizeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DetokenizeArgs {
+    /// The token.
+    token: String,
+    #[command(flatten)]
+    principal: PrincipalArgs,
 }
 
 /// Who the principal is.
@@ -373,6 +384,19 @@ pub fn policy(ctx: &Context, cmd: PolicyCommand) -> Result<ExitCode> {
                 }
             }
             Ok(ExitCode::SUCCESS)
+        }
+        PolicyCommand::Detokenize(a) => {
+            let engine = engine(ctx, ctx.open_for_reading()?)?;
+            match engine.detokenize(&all, &a.principal.subject(), a.token.trim())? {
+                Some((column, value)) => {
+                    println!("{value}\t{column}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                None => {
+                    eprintln!("no value you may see has this token");
+                    Ok(ExitCode::from(3))
+                }
+            }
         }
         PolicyCommand::Retention(a) => {
             let store = if a.dry_run {

@@ -51,7 +51,7 @@ impl Modify for Security {
         rest::runs, rest::job_runs, rest::violations, rest::scorecards,
         rest::reports, rest::report,
         rest::ingestions, rest::ingestion_runs, rest::audit,
-        policy::decide, policy::propose, policy::approve, policy::reject, policy::history,
+        policy::decide, policy::detokenize, policy::propose, policy::approve, policy::reject, policy::history,
         policy::conflicts, policy::retention, policy::gdpr_art30, policy::ccpa,
     ),
     modifiers(&Security),

@@ -500,6 +500,45 @@ pub async fn ccpa(
     Ok(rendered(text, format))
 }
 
+/// A token to map back.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DetokenizeBody {
+    /// A `tok_…` value from a masked response.
+    pub token: String,
+}
+
+/// Maps a token back to the value it stands for, for a caller whose own decision on that
+/// column shows the value in clear. Only values the catalog holds can be mapped back; the
+/// request is audited.
+#[utoipa::path(post, path = "/api/v1/policy/detokenize", tag = "policy", request_body = DetokenizeBody,
+    responses(
+        (status = 200, description = "{column, value}", body = Object),
+        (status = 404, description = "No value the caller may see has this token", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []), ("bearer" = [])))]
+pub async fn detokenize(
+    State(state): State<Arc<AppState>>,
+    Extension(principal): Extension<Arc<Principal>>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let body: DetokenizeBody = json_body(&body)?;
+    let scope = principal.scope()?;
+    let engine = Arc::clone(&state.policy);
+    let who = subject(&principal);
+    let found = blocking(move || Ok(engine.detokenize(&scope, &who, body.token.trim())?)).await?;
+    let mut response = match found {
+        Some((column, value)) => {
+            Json(serde_json::json!({ "column": column, "value": value })).into_response()
+        }
+        None => ApiError::NotFound("no value you may see has this token".into()).into_response(),
+    };
+    response
+        .extensions_mut()
+        .insert(AuditAction("policy.detokenize"));
+    Ok(response)
+}
+
 /// The masker for a caller: what every value-bearing response passes through.
 pub fn masker(state: &AppState, principal: &Principal) -> ApiResult<Arc<govgraph_policy::Masker>> {
     let scope = principal.scope()?;

@@ -388,6 +388,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(crate::policy::reject),
         )
         .route("/api/v1/policy/decide", post(crate::policy::decide))
+        .route("/api/v1/policy/detokenize", post(crate::policy::detokenize))
         .route("/api/v1/policy/conflicts", get(crate::policy::conflicts))
         .route("/api/v1/policy/retention", post(crate::policy::retention))
         .route(

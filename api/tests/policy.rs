@@ -441,6 +441,57 @@ async fn a_masked_column_is_masked_alike_on_every_read_path() {
     // Viewers still get nothing.
     let (rest, sparql, _, _) = shown(&s, VIEWER).await;
     assert_eq!((rest.as_str(), sparql.as_str()), (w, w));
+    // Version 3 tokenizes for viewers; a token maps back only for whoever may see the value.
+    let v3 = "id: dates-of-birth-stewards-only
+title: Dates of birth are tokenized for viewers
+rules:
+  - effect: prohibit
+    action: use
+    targets: [tag:pii.dob]
+    assignees: [engineer]
+  - effect: prohibit
+    action: read
+    targets: [tag:pii.dob]
+    assignees: [viewer]
+    mask: tokenize
+";
+    assert_eq!(
+        common::send(
+            &s,
+            post("/api/v1/policies", v3, "application/yaml", STEWARD)
+        )
+        .await
+        .status,
+        StatusCode::CREATED
+    );
+    let approve3 = "/api/v1/policies/dates-of-birth-stewards-only/versions/3/approve";
+    assert_eq!(
+        common::send(&s, post(approve3, "", "application/json", ROOT))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let (token, sparql, _, _) = shown(&s, VIEWER).await;
+    assert!(
+        token.starts_with("tok_") && sparql == token,
+        "{token} {sparql}"
+    );
+    let detokenize = |key| {
+        post(
+            "/api/v1/policy/detokenize",
+            &serde_json::json!({"token": token}).to_string(),
+            "application/json",
+            key,
+        )
+    };
+    let r = common::send(&s, detokenize(STEWARD)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["value"], min.as_str());
+    assert_eq!(r.json()["column"], DOB);
+    assert_eq!(
+        common::send(&s, detokenize(VIEWER)).await.status,
+        StatusCode::NOT_FOUND
+    );
     // CONSTRUCT results are masked too.
     let mut req = Request::get(format!(
         "/sparql?query={}",

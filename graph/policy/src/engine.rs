@@ -1023,6 +1023,41 @@ impl Engine {
         Ok(m)
     }
 
+    /// Maps a token back to the value it stands for, for a caller whose own decision on that
+    /// column shows it in clear: `(column, value)`, or `None` when no value the catalog holds
+    /// has this token or the caller may not see it. Tokens are keyed, so only this deployment
+    /// can map them back; nothing beyond the catalog's own values is kept for it.
+    pub fn detokenize(
+        &self,
+        scope: &Scope,
+        caller: &Subject,
+        token: &str,
+    ) -> Result<Option<(String, String)>> {
+        if !token.starts_with("tok_") {
+            return Ok(None);
+        }
+        for (column, values) in self.protected_values(scope)? {
+            for v in values {
+                if crate::mask::apply(MaskMethod::Tokenize, v.trim(), &self.key) != token {
+                    continue;
+                }
+                let d = self.decide(
+                    scope,
+                    &Request {
+                        principal: caller.clone(),
+                        action: "read".to_owned(),
+                        resource: column.clone(),
+                        purpose: None,
+                    },
+                )?;
+                return Ok(
+                    (d.decision.permits() && d.decision.mask().is_none()).then_some((column, v))
+                );
+            }
+        }
+        Ok(None)
+    }
+
     /// The values the catalog holds for each column.
     fn protected_values(&self, scope: &Scope) -> Result<BTreeMap<String, Vec<String>>> {
         let options = QueryOptions {

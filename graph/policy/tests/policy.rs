@@ -845,3 +845,73 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn tokens_map_back_only_for_those_who_may_see_the_value() {
+    let store = demo();
+    let key = govgraph_graph::DatasetKey::new("shop", "bronze.customers");
+    let profile =
+        govgraph_quality::profile::profile_file(&repo().join("seeds/data/bronze/customers.csv"))
+            .unwrap();
+    govgraph_quality::profile::store::store_profile(&store, &key, &profile).unwrap();
+    let min = profile
+        .columns
+        .iter()
+        .find(|c| c.name == "date_of_birth")
+        .unwrap()
+        .min
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Viewers see dates of birth tokenized under this version.
+    let scheme = store.scheme().clone();
+    let v2 = yaml::compile(
+        "id: dates-of-birth-stewards-only\ntitle: Dates of birth are tokenized for viewers\nrules:\n  - effect: prohibit\n    action: read\n    targets: [tag:pii.dob]\n    assignees: [viewer]\n    mask: tokenize\n",
+        "v2.yaml",
+        &scheme,
+    )
+    .unwrap()
+    .remove(0);
+    let steward = Subject {
+        name: "sam".into(),
+        roles: vec!["steward".into()],
+        domains: vec![],
+    };
+    let admin = Subject {
+        name: "ada".into(),
+        roles: vec!["admin".into()],
+        domains: vec![],
+    };
+    lifecycle::propose(&store, &Scope::all(), &v2, &steward, None).unwrap();
+    lifecycle::decide(
+        &store,
+        &Scope::all(),
+        "dates-of-birth-stewards-only",
+        2,
+        true,
+        &admin,
+        None,
+    )
+    .unwrap();
+    let e = engine(&store);
+    let token = e
+        .masker(&Scope::all(), &Subject::with_role("viewer"), None)
+        .unwrap()
+        .text(&min)
+        .unwrap();
+    assert!(token.starts_with("tok_"), "{token}");
+    let dob = "https://id.govgraph.dev/dataset/shop/bronze.customers/column/date_of_birth";
+    assert_eq!(
+        e.detokenize(&Scope::all(), &steward, &token).unwrap(),
+        Some((dob.to_owned(), min.clone()))
+    );
+    assert_eq!(
+        e.detokenize(&Scope::all(), &Subject::with_role("viewer"), &token)
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        e.detokenize(&Scope::all(), &steward, "tok_0000").unwrap(),
+        None
+    );
+}
