@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::{Principal, Role};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::rest::blocking;
-use crate::server::{AppState, AuditAction};
+use crate::server::{AppState, AuditAction, AuditDetail};
 
 impl From<govgraph_policy::Error> for ApiError {
     fn from(e: govgraph_policy::Error) -> Self {
@@ -121,9 +121,14 @@ pub async fn decide(
             }
         }
     };
+    let (decided_for, action, purpose) = (
+        who.name.clone(),
+        body.action.clone().unwrap_or_else(|| "read".to_owned()),
+        body.purpose.clone(),
+    );
     let request = Request {
         principal: who,
-        action: body.action.unwrap_or_else(|| "read".to_owned()),
+        action: action.clone(),
         resource: body.resource,
         purpose: body.purpose,
     };
@@ -131,10 +136,20 @@ pub async fn decide(
     let engine = Arc::clone(&state.policy);
     let decided: Decided =
         blocking(move || engine.decide(&scope, &request).map_err(ApiError::from)).await?;
+    // The audit keeps the question and the answer, not only the endpoint.
+    let detail = serde_json::json!({
+        "principal": decided_for,
+        "resource": decided.resource.iri,
+        "action": action,
+        "purpose": purpose,
+        "effect": decided.decision.effect,
+        "decided_by": decided.decision.decided_by.iter().map(|p| p.policy.clone()).collect::<Vec<_>>(),
+    });
     let mut response = Json(decided).into_response();
     response
         .extensions_mut()
         .insert(AuditAction("policy.decide"));
+    response.extensions_mut().insert(AuditDetail(detail));
     Ok(response)
 }
 

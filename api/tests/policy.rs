@@ -165,14 +165,22 @@ async fn the_decision_point_answers_for_the_caller_or_for_whom_a_steward_names()
     assert_eq!(d["effect"], "deny");
     // The decision is audited.
     let log = common::audited(&s, "action=policy.decide", ROOT).await;
-    assert!(
-        log["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["principal"] == "ana"),
-        "{log}"
-    );
+    let record = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            r["principal"] == "ana"
+                && r["detail"]["resource"]
+                    .as_str()
+                    .is_some_and(|x| x.ends_with("/column/email"))
+        })
+        .unwrap_or_else(|| panic!("{log}"));
+    assert_eq!(record["detail"]["effect"], "permit", "{record}");
+    assert_eq!(record["detail"]["action"], "read", "{record}");
+    // A deny is audited with what was asked.
+    assert!(log["items"].as_array().unwrap().iter().any(|r| r["detail"]["effect"] == "deny"
+        && r["detail"]["resource"] == "bronze.nothing"));
 }
 
 const V2: &str = "id: dates-of-birth-stewards-only
