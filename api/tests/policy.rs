@@ -335,6 +335,20 @@ async fn conflicts_and_compliance_reports() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
 
+/// A steward proposes `yaml` as `version` of the dates-of-birth policy and an admin approves it.
+async fn enact(s: &Arc<govgraph_api::AppState>, yaml: &str, version: u32) {
+    let r = common::send(
+        s,
+        post("/api/v1/policies", yaml, "application/yaml", STEWARD),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let approve =
+        format!("/api/v1/policies/dates-of-birth-stewards-only/versions/{version}/approve");
+    let r = common::send(s, post(&approve, "", "application/json", ROOT)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
 /// The values the REST, SPARQL, search and ask paths show for the date of birth's range.
 async fn shown(
     s: &Arc<govgraph_api::AppState>,
@@ -425,22 +439,7 @@ async fn a_masked_column_is_masked_alike_on_every_read_path() {
     assert_eq!((rest.as_str(), sparql.as_str(), search.as_str()), (w, w, w));
     assert!(!ask.contains(&min) && ask.contains(w), "{ask}");
     // Once version 2 lets analysts see them hashed, every path shows the same hash.
-    assert_eq!(
-        common::send(
-            &s,
-            post("/api/v1/policies", V2, "application/yaml", STEWARD)
-        )
-        .await
-        .status,
-        StatusCode::CREATED
-    );
-    let approve = "/api/v1/policies/dates-of-birth-stewards-only/versions/2/approve";
-    assert_eq!(
-        common::send(&s, post(approve, "", "application/json", ROOT))
-            .await
-            .status,
-        StatusCode::OK
-    );
+    enact(&s, V2, 2).await;
     let (rest, sparql, search, ask) = shown(&s, ANALYST).await;
     assert!(rest.starts_with("hash:"), "{rest}");
     assert_eq!(sparql, rest);
@@ -463,22 +462,7 @@ rules:
     assignees: [viewer]
     mask: tokenize
 ";
-    assert_eq!(
-        common::send(
-            &s,
-            post("/api/v1/policies", v3, "application/yaml", STEWARD)
-        )
-        .await
-        .status,
-        StatusCode::CREATED
-    );
-    let approve3 = "/api/v1/policies/dates-of-birth-stewards-only/versions/3/approve";
-    assert_eq!(
-        common::send(&s, post(approve3, "", "application/json", ROOT))
-            .await
-            .status,
-        StatusCode::OK
-    );
+    enact(&s, v3, 3).await;
     let (token, sparql, _, _) = shown(&s, VIEWER).await;
     assert!(
         token.starts_with("tok_") && sparql == token,

@@ -381,6 +381,17 @@ fn the_lifecycle_needs_a_proposal_and_another_admins_approval() {
         roles: vec!["admin".into()],
         domains: vec![],
     };
+    let decide = |version: u32, approve: bool, who: &Subject, note: Option<&str>| {
+        lifecycle::decide(
+            &store,
+            &Scope::all(),
+            "pii-masking-for-analysts",
+            version,
+            approve,
+            who,
+            note,
+        )
+    };
     // Version 2 of the analysts' masking policy redacts instead of hashing.
     let v2 = yaml::compile(
         "id: pii-masking-for-analysts\ntitle: Analysts never see personal data in clear\nrules:\n  - effect: prohibit\n    action: read\n    targets: [tag:pii]\n    assignees: [analyst]\n    mask: redact\n",
@@ -421,39 +432,14 @@ fn the_lifecycle_needs_a_proposal_and_another_admins_approval() {
     );
     // Stewards do not approve, and nobody approves their own proposal.
     assert!(matches!(
-        lifecycle::decide(
-            &store,
-            &Scope::all(),
-            "pii-masking-for-analysts",
-            2,
-            true,
-            &steward,
-            None
-        ),
+        decide(2, true, &steward, None),
         Err(Error::Forbidden(_))
     ));
     assert!(matches!(
-        lifecycle::decide(
-            &store,
-            &Scope::all(),
-            "pii-masking-for-analysts",
-            2,
-            true,
-            &author_admin,
-            None
-        ),
+        decide(2, true, &author_admin, None),
         Err(Error::Forbidden(_))
     ));
-    lifecycle::decide(
-        &store,
-        &Scope::all(),
-        "pii-masking-for-analysts",
-        2,
-        true,
-        &admin,
-        Some("ok"),
-    )
-    .unwrap();
+    decide(2, true, &admin, Some("ok")).unwrap();
     // Approved is enforced at once (the cache follows the store), and version 1 is retired.
     let d = ask(&e, "analyst", "bronze.customers.email", None);
     assert_eq!(d.mask(), Some(MaskMethod::Redact));
@@ -477,27 +463,11 @@ fn the_lifecycle_needs_a_proposal_and_another_admins_approval() {
     );
     // Approving again is a conflict; an unknown version is not found.
     assert!(matches!(
-        lifecycle::decide(
-            &store,
-            &Scope::all(),
-            "pii-masking-for-analysts",
-            2,
-            true,
-            &admin,
-            None
-        ),
+        decide(2, true, &admin, None),
         Err(Error::Conflict(_))
     ));
     assert!(matches!(
-        lifecycle::decide(
-            &store,
-            &Scope::all(),
-            "pii-masking-for-analysts",
-            9,
-            true,
-            &admin,
-            None
-        ),
+        decide(9, true, &admin, None),
         Err(Error::NotFound(_))
     ));
     // A rejected version stays in the history and is never enforced.
@@ -509,16 +479,7 @@ fn the_lifecycle_needs_a_proposal_and_another_admins_approval() {
     .unwrap()
     .remove(0);
     lifecycle::propose(&store, &Scope::all(), &v3, &steward, None).unwrap();
-    lifecycle::decide(
-        &store,
-        &Scope::all(),
-        "pii-masking-for-analysts",
-        3,
-        false,
-        &admin,
-        Some("no"),
-    )
-    .unwrap();
+    decide(3, false, &admin, Some("no")).unwrap();
     assert_eq!(
         ask(&e, "analyst", "bronze.customers.email", None).mask(),
         Some(MaskMethod::Redact)
