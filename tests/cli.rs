@@ -951,6 +951,94 @@ fn ask_answers_from_the_demo_and_refuses_values_by_role() {
 }
 
 #[test]
+fn products_are_built_clarified_and_registered_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    ok(data, &["demo", "--no-serve"]);
+    let flagship = "daily revenue by region and category for completed orders";
+    // "revenue" has two definitions: the command asks (exit 2) and lists the choices.
+    let out = govgraph(data, &["product", flagship]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("--choose \"revenue=net-revenue\""), "{text}");
+    assert!(
+        text.contains("--choose \"revenue=gross-revenue\""),
+        "{text}"
+    );
+    // Answered, it is ready; --json carries the SQL and its dialect.
+    let p: serde_json::Value = serde_json::from_str(&ok(
+        data,
+        &[
+            "product",
+            flagship,
+            "--choose",
+            "revenue=net-revenue",
+            "--dialect",
+            "snowflake",
+            "--role",
+            "steward",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(p["status"], "ready");
+    assert_eq!(p["transformation"]["dialect"], "snowflake");
+    let sql = p["transformation"]["sql"].as_str().unwrap();
+    assert!(
+        sql.contains("DATE_TRUNC('day', o.order_date)")
+            && sql.contains("LEFT JOIN bronze.products AS p"),
+        "{sql}"
+    );
+    assert_eq!(
+        p["model"]["primary_key"],
+        serde_json::json!(["order_day", "region", "category"])
+    );
+    assert_eq!(
+        p["transformation"]["validation"]["executed"],
+        cfg!(feature = "datafusion"),
+        "{}",
+        p["transformation"]["validation"]
+    );
+    // YAML is the same spec; registering stores it, and the REST listing finds it.
+    let yaml = ok(
+        data,
+        &["product", "monthly net revenue by region", "--yaml"],
+    );
+    assert!(yaml.contains("api_version: govgraph.dev/v1"), "{yaml}");
+    let text = ok(
+        data,
+        &[
+            "product",
+            "monthly net revenue by region",
+            "--register",
+            "--role",
+            "steward",
+        ],
+    );
+    assert!(
+        text.contains("registered: https://id.govgraph.dev/product/monthly-net-revenue-by-region"),
+        "{text}"
+    );
+    let rows = ok(
+        data,
+        &[
+            "sparql",
+            "SELECT ?p WHERE { ?p a gg:DataProduct ; gg:productRequest \"monthly net revenue by region\" }",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(
+        rows.contains("/product/monthly-net-revenue-by-region"),
+        "{rows}"
+    );
+    // A request naming nothing the catalog knows is a clear error.
+    let out = govgraph(data, &["product", "lorem ipsum dolor"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no measure or attribute"));
+}
+
+#[test]
 fn policies_decide_test_compile_lint_retain_and_report() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();

@@ -7,6 +7,17 @@ pub enum Error {
     /// The language model could not be reached or gave no usable answer.
     #[error("language model: {0}")]
     Llm(String),
+    /// The request cannot be served as asked (an empty request, an unknown choice, a file
+    /// type that cannot be queried); the message says what to change.
+    #[error("{0}")]
+    Invalid(String),
+    /// The requester may not read what the request needs; the message names the dataset and
+    /// the reason.
+    #[error("{0}")]
+    Denied(String),
+    /// A product's SQL failed to plan or run on the data.
+    #[error("SQL execution: {0}")]
+    Execution(String),
     /// The store failed.
     #[error(transparent)]
     Graph(#[from] govgraph_graph::Error),

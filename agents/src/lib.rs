@@ -2,7 +2,8 @@
 //!
 //! [`ask`] answers governance questions in plain words from the graph ("talk to metadata"),
 //! [`overview`] gives the catalog at a glance, and [`quality`] asks a language model for rule
-//! suggestions. This crate knows no HTTP.
+//! suggestions, and [`product`] builds data products from requests in words. This crate knows
+//! no HTTP.
 
 pub mod ask;
 #[cfg(feature = "openai")]
@@ -10,6 +11,7 @@ pub mod embed;
 pub mod error;
 #[cfg(feature = "openai")]
 mod openai;
+pub mod product;
 pub mod quality;
 
 use govgraph_graph::oxigraph::model::Term;

@@ -234,14 +234,7 @@ pub use client::{LlmConfig, LlmRuleSuggester};
 mod client {
     use std::time::Duration;
 
-    use async_openai::Client;
-    use async_openai::config::OpenAIConfig;
-    use async_openai::types::chat::{
-        ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
-        ChatCompletionRequestUserMessage, CreateChatCompletionRequest,
-    };
-
-    use crate::error::{Error, Result};
+    use crate::error::Result;
 
     /// Where and how to ask.
     #[derive(Debug, Clone)]
@@ -270,64 +263,23 @@ mod client {
 
     /// Asks an OpenAI-compatible chat endpoint for rules. Synchronous: it owns a small
     /// runtime, so call it from a blocking thread.
-    pub struct LlmRuleSuggester {
-        config: LlmConfig,
-        client: Client<OpenAIConfig>,
-        runtime: crate::openai::BlockingRuntime,
-    }
+    pub struct LlmRuleSuggester(crate::openai::Chat);
 
     impl std::fmt::Debug for LlmRuleSuggester {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.debug_struct("LlmRuleSuggester")
-                .field("base_url", &self.config.base_url)
-                .field("model", &self.config.model)
-                .finish_non_exhaustive()
+            self.0.debug(f, "LlmRuleSuggester")
         }
     }
 
     impl LlmRuleSuggester {
         /// Prepares the client (no request is made yet).
         pub fn new(config: LlmConfig) -> Result<Self> {
-            let (client, runtime) =
-                crate::openai::client(&config.base_url, config.api_key.as_deref(), config.timeout)
-                    .map_err(Error::Llm)?;
-            Ok(Self {
-                client,
-                config,
-                runtime,
-            })
+            Ok(Self(crate::openai::Chat::new(config)?))
         }
 
         /// Sends the system prompt and `prompt`, returns the model's answer text.
         pub fn ask(&self, prompt: &str) -> Result<String> {
-            let request = CreateChatCompletionRequest {
-                model: self.config.model.clone(),
-                messages: vec![
-                    ChatCompletionRequestMessage::from(ChatCompletionRequestSystemMessage::from(
-                        super::SYSTEM_PROMPT,
-                    )),
-                    ChatCompletionRequestMessage::from(ChatCompletionRequestUserMessage::from(
-                        prompt,
-                    )),
-                ],
-                temperature: Some(0.0),
-                ..CreateChatCompletionRequest::default()
-            };
-            let response = self
-                .runtime
-                .block_on(self.client.chat().create(request))
-                .ok_or_else(|| Error::Llm("the client is shutting down".to_owned()))?
-                .map_err(|e| {
-                    Error::Llm(format!(
-                        "{}/chat/completions (model {}): {e}",
-                        self.config.base_url, self.config.model
-                    ))
-                })?;
-            response
-                .choices
-                .into_iter()
-                .find_map(|c| c.message.content)
-                .ok_or_else(|| Error::Llm("the model returned no text".to_owned()))
+            self.0.complete(super::SYSTEM_PROMPT, prompt)
         }
     }
 }

@@ -1012,6 +1012,9 @@ impl ServeArgs {
         if file.audit.path.is_none() {
             file.audit.path = Some(data.join("audit.jsonl"));
         }
+        if file.products.output_dir.is_none() {
+            file.products.output_dir = Some(data.join("products"));
+        }
         Ok((file, data))
     }
 }
@@ -1186,7 +1189,11 @@ pub fn demo(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
     if args.no_serve {
         return Ok(ExitCode::SUCCESS);
     }
-    let (file, data) = args.serve.resolve(ctx)?;
+    let (mut file, data) = args.serve.resolve(ctx)?;
+    // The demo's data files live in the seeds folder; products read them there.
+    if file.products.data_root.is_none() {
+        file.products.data_root = Some(govgraph_seeds::seeds_dir());
+    }
     run_server(store, &data, &file, |addr| {
         println!(
             "\ngovgraph is serving the demo at http://{addr}/ (SPARQL at /sparql, REST at /api/v1, docs at /docs)\n"
@@ -1202,6 +1209,12 @@ pub fn demo(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
         println!("  # Ask in plain words (answers cite the graph; --data-raw for any question)");
         println!(
             "  curl -s http://{addr}/api/v1/ask -H 'Content-Type: application/json' --data-raw '{{\"question\": \"what breaks if bronze.customers changes?\"}}'\n"
+        );
+        println!(
+            "  # Build a data product from a request in words (intent, SQL, quality rules, spec)"
+        );
+        println!(
+            "  curl -s http://{addr}/api/v1/data-products -H 'Content-Type: application/json' --data-raw '{{\"request\": \"daily net revenue by region and category for completed orders\"}}'\n"
         );
         println!("Press Ctrl-C to stop.");
     })

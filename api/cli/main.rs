@@ -2,6 +2,7 @@
 
 mod commands;
 mod policy;
+mod product;
 mod progress;
 
 use std::path::PathBuf;
@@ -83,6 +84,11 @@ enum Command {
     /// come from the graph, with citations, and respect the role's limits (no language
     /// model needed).
     Ask(commands::AskArgs),
+    /// Build a data product from a request in words: intent, discovery (honouring your
+    /// access), target model, SQL checked against the catalog and executed on the data
+    /// (with the `datafusion` feature), quality rules (dbt, Great Expectations, ODCS) and
+    /// the packaged spec. Exits 2 when the request needs a clarification.
+    Product(product::ProductArgs),
     /// Serve the HTTP API over the data directory: SPARQL 1.1 at /sparql, REST at /api/v1
     /// (OpenAPI at /openapi.json, docs at /docs), /metrics, /healthz and /readyz.
     ///
@@ -153,6 +159,7 @@ fn main() -> ExitCode {
         Command::Lineage(cmd) => commands::lineage(&ctx, cmd),
         Command::Search(args) => commands::search(&ctx, args),
         Command::Ask(args) => commands::ask(&ctx, args),
+        Command::Product(args) => product::product(&ctx, args),
         Command::Serve(args) => commands::serve(&ctx, args),
         Command::Audit(args) => commands::audit(&ctx, args),
         Command::Classify(args) => commands::classify(&ctx, args),

@@ -17,6 +17,10 @@
 //! roles = ["steward"]
 //! domains = ["sales"]
 //! tenant = "acme"               # optional: confines the principal to one tenant
+//!
+//! [products]
+//! data_root = "/srv/lake"       # where the catalog's relative data-file paths live
+//! output_dir = "/srv/products"  # where materialized products go (default: DATA/products)
 //! ```
 //!
 //! `GOVGRAPH_API_KEYS` adds principals from the environment, `;`-separated, each
@@ -45,6 +49,18 @@ pub struct FileConfig {
     pub principals: Vec<PrincipalConfig>,
     /// `[llm]`: an OpenAI-compatible model for `/api/v1/ask` (absent: offline only).
     pub llm: Option<LlmSection>,
+    /// `[products]`: where data products read their inputs' files and write their outputs.
+    pub products: ProductsSection,
+}
+
+/// `[products]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProductsSection {
+    /// Where the catalog's relative data-file paths are resolved (absent: as given).
+    pub data_root: Option<PathBuf>,
+    /// Where materialized products are written (default: DATA/products).
+    pub output_dir: Option<PathBuf>,
 }
 
 /// `[llm]`. The key comes from `GOVGRAPH_LLM_API_KEY`, never from the file.

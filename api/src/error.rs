@@ -101,6 +101,9 @@ impl From<govgraph_agents::error::Error> for ApiError {
         match e {
             govgraph_agents::error::Error::Graph(g) => g.into(),
             govgraph_agents::error::Error::Search(s) => s.into(),
+            govgraph_agents::error::Error::Invalid(m) => Self::BadRequest(m),
+            govgraph_agents::error::Error::Denied(m) => Self::Forbidden(m),
+            // The SQL is ours, not the client's: a failure to run it is a server fault.
             other => Self::Internal(other.to_string()),
         }
     }

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod openapi;
 #[allow(unused_qualifications)]
 pub mod policy;
+pub mod product;
 // The OpenAPI macros spell out paths that the lint would shorten.
 #[allow(unused_qualifications)]
 pub mod rest;

@@ -7,7 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{ask, ingest, policy, rest, sparql};
+use crate::{ask, ingest, policy, product, rest, sparql};
 
 struct Security;
 
@@ -53,6 +53,7 @@ impl Modify for Security {
         rest::ingestions, rest::ingestion_runs, rest::audit,
         policy::decide, policy::detokenize, policy::propose, policy::approve, policy::reject, policy::history,
         policy::conflicts, policy::retention, policy::gdpr_art30, policy::ccpa,
+        product::build,
     ),
     modifiers(&Security),
     tags(
@@ -62,6 +63,7 @@ impl Modify for Security {
         (name = "governance", description = "Domains, owners and tags"),
         (name = "search", description = "Hybrid search"),
         (name = "ask", description = "Questions in plain words"),
+        (name = "products", description = "Data products built from requests in words"),
         (name = "lineage", description = "Table and column lineage"),
         (name = "quality", description = "Rules, runs, violations and scorecards"),
         (name = "policy", description = "Policies: decisions, the lifecycle, conflicts and retention"),

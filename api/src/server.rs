@@ -47,6 +47,8 @@ pub struct ServerConfig {
     pub audit_path: Option<PathBuf>,
     /// The language model for questions, if any.
     pub llm: Option<crate::config::LlmSection>,
+    /// Data products' data root and output folder.
+    pub products: crate::config::ProductsSection,
 }
 
 impl Default for ServerConfig {
@@ -70,6 +72,7 @@ impl ServerConfig {
             principals: f.principals.clone(),
             audit_path: f.audit.path.clone(),
             llm: f.llm.clone(),
+            products: f.products.clone(),
         }
     }
 }
@@ -97,6 +100,8 @@ pub struct AppState {
     pub asker: Arc<govgraph_agents::ask::Asker>,
     /// The policy decision point, shared by every read path.
     pub policy: Arc<govgraph_policy::Engine>,
+    /// Builds data products (`POST /api/v1/data-products`) under the same policies.
+    pub products: Arc<govgraph_agents::product::ProductBuilder>,
     /// False once shutdown has begun.
     pub ready: AtomicBool,
     next_request: AtomicU64,
@@ -128,6 +133,7 @@ impl AppState {
             rate: RateLimiter::new(config.requests_per_minute),
             slots: Slots::new(config.max_concurrent, config.queue_timeout),
             asker: Arc::new(asker(config.llm.as_ref())?.with_policy(Arc::clone(&policy))),
+            products: Arc::new(products(&config, Arc::clone(&policy))?),
             policy,
             ready: AtomicBool::new(true),
             next_request: AtomicU64::new(0),
@@ -158,6 +164,35 @@ fn masking_key(store: &GraphStore) -> Result<govgraph_policy::MaskKey, ApiError>
             .map_err(|e| ApiError::Config(format!("masking key: {e}"))),
         None => Ok(govgraph_policy::MaskKey::random()),
     }
+}
+
+/// The data-product builder, under the server's policies; with `[llm]` (and the `openai`
+/// feature) the model writes the SQL of requests the templates cannot express.
+fn products(
+    config: &ServerConfig,
+    policy: Arc<govgraph_policy::Engine>,
+) -> Result<govgraph_agents::product::ProductBuilder, ApiError> {
+    let builder =
+        govgraph_agents::product::ProductBuilder::new(govgraph_agents::product::BuilderConfig {
+            data_root: config.products.data_root.clone(),
+            output_dir: config
+                .products
+                .output_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("products")),
+            ..Default::default()
+        })
+        .with_policy(policy);
+    #[cfg(feature = "openai")]
+    if let Some(l) = &config.llm {
+        let mut c = govgraph_agents::quality::LlmConfig::new(&l.base_url, &l.model);
+        c.api_key = std::env::var("GOVGRAPH_LLM_API_KEY").ok();
+        c.timeout = Duration::from_secs(l.timeout_s.max(1));
+        let writer = govgraph_agents::product::llm::LlmSqlWriter::new(c)
+            .map_err(|e| ApiError::Config(format!("[llm]: {e}")))?;
+        return Ok(builder.with_writer(Arc::new(writer)));
+    }
+    Ok(builder)
 }
 
 /// The question answerer: offline, or with the configured language model first.
@@ -397,6 +432,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/v1/compliance/ccpa", get(crate::policy::ccpa))
         .route("/api/v1/products", get(rest::list_products))
+        .route("/api/v1/data-products", post(crate::product::build))
         .route("/api/v1/products/{id}", get(rest::get_product))
         .route("/api/v1/search", get(rest::search))
         .route("/api/v1/ask", post(crate::ask::post_ask))

@@ -1,5 +1,5 @@
 //! The policy endpoints through the router, and the cross-path check: a protected column's
-//! values leave masked alike through REST, SPARQL, search and ask.
+//! values leave masked alike through REST, SPARQL, search, ask and data products.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -407,6 +407,51 @@ async fn shown(
     (rest, sparql, search, ask)
 }
 
+/// What a data product built by the caller does with the date of birth: `Ok(sql)` when the
+/// column is in the product, `Err(reason)` when it is left out.
+async fn product_path(
+    s: &Arc<govgraph_api::AppState>,
+    key: Option<&str>,
+    min: &str,
+) -> Result<String, String> {
+    let r = common::send(
+        s,
+        post(
+            "/api/v1/data-products",
+            &serde_json::json!({"request": "number of customers by date of birth"}).to_string(),
+            "application/json",
+            key,
+        ),
+    )
+    .await;
+    if r.status == StatusCode::FORBIDDEN {
+        // Not even the dataset: the product cannot be built, and the problem says why.
+        assert!(!r.body.contains(min), "{}", r.body);
+        return Err(r.json()["detail"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let p = r.json();
+    let columns: Vec<&str> = p["model"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    let sql = p["transformation"]["sql"].as_str().unwrap().to_owned();
+    if columns.contains(&"date_of_birth") {
+        return Ok(sql);
+    }
+    assert!(!sql.contains("date_of_birth"), "{sql}");
+    assert!(
+        !r.body.contains(min),
+        "a withheld value in the product: {}",
+        r.body
+    );
+    let w = &p["security"]["withheld"][0];
+    assert_eq!(w["column"], "shop/bronze.customers.date_of_birth");
+    Err(w["reason"].as_str().unwrap().to_owned())
+}
+
 #[tokio::test]
 async fn a_masked_column_is_masked_alike_on_every_read_path() {
     let s = demo();
@@ -433,11 +478,28 @@ async fn a_masked_column_is_masked_alike_on_every_read_path() {
         (min.as_str(), min.as_str(), min.as_str())
     );
     assert!(ask.contains(&min), "{ask}");
+    let sql = product_path(&s, STEWARD, &min).await.unwrap();
+    assert!(sql.contains("c.date_of_birth AS date_of_birth"), "{sql}");
     // An analyst may not use dates of birth at all: withheld everywhere.
     let (rest, sparql, search, ask) = shown(&s, ANALYST).await;
     let w = govgraph_policy::mask::WITHHELD;
     assert_eq!((rest.as_str(), sparql.as_str(), search.as_str()), (w, w, w));
     assert!(!ask.contains(&min) && ask.contains(w), "{ask}");
+    let reason = product_path(&s, ANALYST, &min).await.unwrap_err();
+    assert!(reason.contains("may not read"), "{reason}");
+    // Registering a product is for engineers, stewards and admins.
+    let r = common::send(
+        &s,
+        post(
+            "/api/v1/data-products",
+            &serde_json::json!({"request": "number of customers by country", "register": true})
+                .to_string(),
+            "application/json",
+            ANALYST,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     // Once version 2 lets analysts see them hashed, every path shows the same hash.
     enact(&s, V2, 2).await;
     let (rest, sparql, search, ask) = shown(&s, ANALYST).await;
@@ -445,9 +507,13 @@ async fn a_masked_column_is_masked_alike_on_every_read_path() {
     assert_eq!(sparql, rest);
     assert_eq!(search, rest);
     assert!(ask.contains(&rest) && !ask.contains(&min), "{ask}");
+    // A product never copies masked values: the column stays out, and the spec says why.
+    let reason = product_path(&s, ANALYST, &min).await.unwrap_err();
+    assert!(reason.contains("only masked (hash)"), "{reason}");
     // Viewers still get nothing.
     let (rest, sparql, _, _) = shown(&s, VIEWER).await;
     assert_eq!((rest.as_str(), sparql.as_str()), (w, w));
+    assert!(product_path(&s, VIEWER, &min).await.is_err());
     // Version 3 tokenizes for viewers; a token maps back only for whoever may see the value.
     let v3 = "id: dates-of-birth-stewards-only
 title: Dates of birth are tokenized for viewers

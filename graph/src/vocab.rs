@@ -56,6 +56,9 @@ namespace!(
     ROW_FILTER = "rowFilter", ANY_ASSET = "AnyAsset", POLICY_CHANGE = "PolicyChange", POLICY_PROP = "policy",
     CHANGE = "change", ACTOR = "actor", ASSIGNEE_DOMAIN = "assigneeDomain", RESOURCE_DOMAIN = "ResourceDomain",
     RETENTION_COLUMN = "retentionColumn", CUTOFF = "cutoff",
+    MEASURE_EXPRESSION = "measureExpression", MEASURE_FILTER = "measureFilter",
+    MEASURE_DATASET = "measureDataset", MEASURE_TIME = "measureTime", FILTER_EXPRESSION = "filterExpression",
+    PRODUCT_SPEC = "productSpec", PRODUCT_REQUEST = "productRequest",
 });
 
 namespace!(

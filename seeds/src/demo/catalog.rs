@@ -967,6 +967,225 @@ static TERMS: &[Term] = &[
     ),
 ];
 
+/// How a measure term is computed over the bronze data: the semantic layer that data
+/// products compile into SQL. Amounts are converted to EUR with the reporting rates that the
+/// silver models use.
+struct Measure {
+    term: &'static str,
+    dataset: &'static str,
+    expression: &'static str,
+    filter: &'static str,
+    time: &'static str,
+}
+
+/// EUR per unit of an order's currency (the reporting rates of `silver.order_facts`).
+macro_rules! fx {
+    () => {
+        "CASE currency WHEN 'USD' THEN 0.92 WHEN 'GBP' THEN 1.17 ELSE 1.0 END"
+    };
+}
+/// Completed (whatever the spelling) and shipped orders: what net revenue counts.
+macro_rules! net_orders {
+    () => {
+        "LOWER(TRIM(status)) IN ('completed', 'complete', 'shipped')"
+    };
+}
+macro_rules! net_amount {
+    () => {
+        concat!(
+            "(quantity * unit_price - COALESCE(discount_amount, 0)) * ",
+            fx!()
+        )
+    };
+}
+
+static MEASURES: &[Measure] = &[
+    Measure {
+        term: "gross-revenue",
+        dataset: "bronze.orders",
+        expression: concat!("SUM(quantity * unit_price * ", fx!(), ")"),
+        filter: "LOWER(TRIM(status)) IN ('completed', 'complete', 'shipped', 'returned')",
+        time: "order_date",
+    },
+    Measure {
+        term: "net-revenue",
+        dataset: "bronze.orders",
+        expression: concat!("SUM(", net_amount!(), ")"),
+        filter: net_orders!(),
+        time: "order_date",
+    },
+    Measure {
+        term: "discount",
+        dataset: "bronze.orders",
+        expression: concat!("SUM(COALESCE(discount_amount, 0) * ", fx!(), ")"),
+        filter: net_orders!(),
+        time: "order_date",
+    },
+    Measure {
+        term: "tax",
+        dataset: "bronze.orders",
+        expression: concat!("SUM(COALESCE(tax_amount, 0) * ", fx!(), ")"),
+        filter: net_orders!(),
+        time: "order_date",
+    },
+    Measure {
+        term: "order-total",
+        dataset: "bronze.orders",
+        expression: concat!("SUM(total_amount * ", fx!(), ")"),
+        filter: "",
+        time: "order_date",
+    },
+    Measure {
+        term: "gross-margin",
+        dataset: "bronze.orders",
+        expression: concat!(
+            "SUM((quantity * unit_price - COALESCE(discount_amount, 0) - quantity * products.unit_cost) * ",
+            fx!(),
+            ")"
+        ),
+        filter: net_orders!(),
+        time: "order_date",
+    },
+    Measure {
+        term: "average-order-value",
+        dataset: "bronze.orders",
+        expression: concat!("SUM(", net_amount!(), ") / COUNT(DISTINCT order_id)"),
+        filter: net_orders!(),
+        time: "order_date",
+    },
+    Measure {
+        term: "order",
+        dataset: "bronze.orders",
+        expression: "COUNT(DISTINCT order_id)",
+        filter: "",
+        time: "order_date",
+    },
+    Measure {
+        term: "quantity",
+        dataset: "bronze.orders",
+        expression: "SUM(quantity)",
+        filter: net_orders!(),
+        time: "order_date",
+    },
+    Measure {
+        term: "customer",
+        dataset: "bronze.customers",
+        expression: "COUNT(DISTINCT customer_id)",
+        filter: "",
+        time: "signup_date",
+    },
+    Measure {
+        term: "campaign-budget",
+        dataset: "bronze.marketing_campaigns",
+        expression: "SUM(budget)",
+        filter: "",
+        time: "start_date",
+    },
+    Measure {
+        term: "campaign",
+        dataset: "bronze.marketing_campaigns",
+        expression: "COUNT(DISTINCT campaign_id)",
+        filter: "",
+        time: "start_date",
+    },
+    Measure {
+        term: "marketing-event",
+        dataset: "bronze.marketing_events",
+        expression: "COUNT(*)",
+        filter: "",
+        time: "event_time",
+    },
+    Measure {
+        term: "impression",
+        dataset: "bronze.marketing_events",
+        expression: "COUNT(*)",
+        filter: "event_type = 'impression'",
+        time: "event_time",
+    },
+    Measure {
+        term: "click",
+        dataset: "bronze.marketing_events",
+        expression: "COUNT(*)",
+        filter: "event_type = 'click'",
+        time: "event_time",
+    },
+    Measure {
+        term: "conversion",
+        dataset: "bronze.marketing_events",
+        expression: "COUNT(*)",
+        filter: "event_type = 'conversion'",
+        time: "event_time",
+    },
+    Measure {
+        term: "unsubscribe",
+        dataset: "bronze.marketing_events",
+        expression: "COUNT(*)",
+        filter: "event_type = 'unsubscribe'",
+        time: "event_time",
+    },
+    Measure {
+        term: "click-through-rate",
+        dataset: "bronze.marketing_events",
+        expression: "CAST(SUM(CASE WHEN event_type = 'click' THEN 1 ELSE 0 END) AS DOUBLE) / NULLIF(SUM(CASE WHEN event_type = 'impression' THEN 1 ELSE 0 END), 0)",
+        filter: "",
+        time: "event_time",
+    },
+    Measure {
+        term: "conversion-rate",
+        dataset: "bronze.marketing_events",
+        expression: "CAST(SUM(CASE WHEN event_type = 'conversion' THEN 1 ELSE 0 END) AS DOUBLE) / NULLIF(SUM(CASE WHEN event_type = 'click' THEN 1 ELSE 0 END), 0)",
+        filter: "",
+        time: "event_time",
+    },
+    Measure {
+        term: "support-ticket",
+        dataset: "bronze.support_tickets",
+        expression: "COUNT(DISTINCT ticket_id)",
+        filter: "",
+        time: "created_at",
+    },
+    Measure {
+        term: "customer-satisfaction-score",
+        dataset: "bronze.support_tickets",
+        expression: "AVG(CASE WHEN satisfaction_score BETWEEN 1 AND 5 THEN satisfaction_score END)",
+        filter: "",
+        time: "created_at",
+    },
+    Measure {
+        term: "user-interaction",
+        dataset: "bronze.user_interactions",
+        expression: "COUNT(*)",
+        filter: "",
+        time: "event_time",
+    },
+    Measure {
+        term: "web-session",
+        dataset: "bronze.user_interactions",
+        expression: "COUNT(DISTINCT session_id)",
+        filter: "",
+        time: "event_time",
+    },
+];
+
+/// Terms that name a subset of a dataset's rows.
+static ROW_FILTERS: &[(&str, &str, &str)] = &[
+    (
+        "completed-order",
+        "bronze.orders",
+        "LOWER(TRIM(status)) IN ('completed', 'complete')",
+    ),
+    (
+        "cancelled-order",
+        "bronze.orders",
+        "LOWER(TRIM(status)) = 'cancelled'",
+    ),
+    (
+        "returned-order",
+        "bronze.orders",
+        "LOWER(TRIM(status)) = 'returned'",
+    ),
+];
+
 fn term_exists(slug: &str) -> bool {
     TERMS.iter().any(|t| t.slug == slug)
 }
@@ -986,6 +1205,17 @@ fn glossary_ttl() -> io::Result<String> {
             .iri("gg:owner", agent("helen-park"))
             .iris("skos:hasTopConcept", TERMS.iter().filter(|x| x.broader.is_empty()).map(|x| term(x.slug))),
     );
+    for slug in MEASURES
+        .iter()
+        .map(|m| m.term)
+        .chain(ROW_FILTERS.iter().map(|f| f.0))
+    {
+        if !term_exists(slug) {
+            return Err(bad(format!(
+                "a measure or filter names unknown term {slug}"
+            )));
+        }
+    }
     t.section("Terms");
     for x in TERMS {
         let d = domain_of(x.domain)?;
@@ -1030,6 +1260,21 @@ fn glossary_ttl() -> io::Result<String> {
             .iri("gg:domain", domain(d.slug))
             .iri("gg:owner", agent(d.owner))
             .iri("gg:steward", agent(d.steward));
+        for m in MEASURES.iter().filter(|m| m.term == x.slug) {
+            let dataset = dataset_iri(m.dataset);
+            p = p
+                .str("gg:measureExpression", m.expression)
+                .iri("gg:measureDataset", dataset.clone())
+                .iri("gg:measureTime", Iris::column(&dataset, m.time));
+            if !m.filter.is_empty() {
+                p = p.str("gg:measureFilter", m.filter);
+            }
+        }
+        for (_, dataset, filter) in ROW_FILTERS.iter().filter(|f| f.0 == x.slug) {
+            p = p
+                .str("gg:filterExpression", *filter)
+                .iri("gg:measureDataset", dataset_iri(dataset));
+        }
         t.node(&term(x.slug), p);
     }
     Ok(t.finish())
