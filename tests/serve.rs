@@ -110,6 +110,55 @@ fn the_api_serves_the_demo_with_keys_roles_and_tenants() {
     let spec: serde_json::Value = serde_json::from_str(&spec).unwrap();
     assert!(spec["paths"]["/api/v1/lineage"].is_object());
 
+    assert!(spec["paths"]["/api/v1/data-products"]["post"].is_object());
+
+    // A data product: built for the caller, registered by a steward, found in the catalog.
+    let product = |key: &str, body: serde_json::Value| {
+        let (status, _, reply) = http(
+            server.addr,
+            "POST",
+            "/api/v1/data-products",
+            &[("Content-Type", "application/json"), ("X-API-Key", key)],
+            body.to_string().as_bytes(),
+        );
+        (status, reply)
+    };
+    let (status, body) = product(
+        "analyst-key-01234567",
+        serde_json::json!({"request": "daily revenue by region for completed orders"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let p: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(p["status"], "needs_clarification");
+    assert_eq!(
+        p["clarifications"][0]["choices"].as_array().unwrap().len(),
+        2
+    );
+    let request = serde_json::json!({"request": "daily revenue by region for completed orders",
+        "choices": {"revenue": "net-revenue"}, "dialect": "postgres", "register": true});
+    assert_eq!(product("analyst-key-01234567", request.clone()).0, 403);
+    let (status, body) = product("steward-key-0123456", request);
+    assert_eq!(status, 201, "{body}");
+    let p: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(p["transformation"]["dialect"], "postgres");
+    assert_eq!(
+        p["registered"],
+        "https://id.govgraph.dev/product/daily-net-revenue-by-region"
+    );
+    let (status, body) = get(
+        &server,
+        &format!(
+            "/api/v1/products/{}",
+            urlencode("https://id.govgraph.dev/product/daily-net-revenue-by-region")
+        ),
+        Some("analyst-key-01234567"),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("Daily revenue by region for completed orders"),
+        "{body}"
+    );
+
     // The audit log names who did what.
     let (status, body) = get(
         &server,
@@ -118,6 +167,7 @@ fn the_api_serves_the_demo_with_keys_roles_and_tenants() {
     );
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("sparql.update"), "{body}");
+    assert!(body.contains("product.build"), "{body}");
 }
 
 #[test]

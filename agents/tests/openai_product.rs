@@ -20,7 +20,7 @@ const SQL: &str = "SELECT region, SUM(quantity * unit_price) AS gross, SUM(quant
 
 #[test]
 fn the_model_writes_sql_that_is_then_checked() {
-    let (base, seen) = common::serve(|body| {
+    let (base, seen) = common::serve(|_| {
         (
             "200 OK",
             common::completion(

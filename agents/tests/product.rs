@@ -520,3 +520,136 @@ fn the_policies_row_filters_become_conditions_of_the_sql() {
     assert!(steward.spec.security.row_filters.is_empty());
     assert!(!steward.spec.transformation.sql.contains("'EMEA'"));
 }
+
+/// A glossary standard on Region and a domain standard on Sales.
+const STANDARDS: &str = r#"
+@prefix gg: <https://govgraph.dev/ns#> .
+@prefix dct: <http://purl.org/dc/terms/> .
+@prefix dqv: <http://www.w3.org/ns/dqv#> .
+<https://id.govgraph.dev/rule/region-known> a gg:QualityRule ;
+    dct:title "Regions are the four sales regions" ;
+    gg:ruleType "accepted_values" ;
+    gg:appliesTo <https://id.govgraph.dev/term/region> ;
+    gg:parameters "{\"values\":[\"EMEA\",\"NA\",\"APAC\",\"LATAM\"]}" ;
+    dqv:inDimension gg:Validity ;
+    gg:severity "error" .
+<https://id.govgraph.dev/rule/sales-daily-fresh> a gg:QualityRule ;
+    dct:title "Sales data is at most a day old" ;
+    gg:ruleType "freshness" ;
+    gg:appliesTo <https://id.govgraph.dev/domain/sales> ;
+    gg:parameters "{\"column\":\"order_date\",\"max_age_hours\":24}" ;
+    dqv:inDimension gg:Timeliness ;
+    gg:severity "warn" .
+"#;
+
+#[test]
+fn glossary_and_domain_standards_become_the_products_rules() {
+    let store = Arc::new(GraphStore::in_memory(StoreConfig::default()).unwrap());
+    common::load_demo(&store, Some(STANDARDS));
+    let p = build(&store, "steward", &request("daily net revenue by region"));
+    let rules = &p.spec.quality.rules;
+    let region = rules
+        .iter()
+        .find(|r| r.origin == "glossary")
+        .expect("the glossary standard");
+    assert_eq!(region.columns, ["region"]);
+    assert!(
+        matches!(&region.check, govgraph_quality::rules::Check::AcceptedValues { values } if values.len() == 4)
+    );
+    let fresh: Vec<_> = rules
+        .iter()
+        .filter(|r| r.check.rule_type() == "freshness")
+        .collect();
+    assert_eq!(
+        fresh.len(),
+        1,
+        "the domain's freshness replaces the default one"
+    );
+    assert_eq!(fresh[0].origin, "domain");
+    assert_eq!(fresh[0].columns, ["order_day"]);
+    assert_eq!(fresh[0].severity, "warn");
+    assert!(
+        p.spec.quality.dbt.contains("accepted_values"),
+        "{}",
+        p.spec.quality.dbt
+    );
+}
+
+mod hostile_requests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Words the builder knows, to make the random requests hit its paths.
+    const WORDS: &[&str] = &[
+        "daily",
+        "monthly",
+        "net",
+        "gross",
+        "revenue",
+        "by",
+        "per",
+        "region",
+        "category",
+        "for",
+        "completed",
+        "orders",
+        "top",
+        "10",
+        "in",
+        "2024",
+        "march",
+        "EMEA",
+        "number",
+        "of",
+        "customers",
+        "email",
+        "'",
+        "\"",
+        ";",
+        "DROP",
+        "TABLE",
+        "--",
+        "(",
+        ")",
+        "é",
+        "running",
+        "total",
+        "and",
+        "or",
+        "by",
+        "q3",
+        "since",
+        "électronique",
+        "*",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Whatever the words, the builder answers or refuses with a clear error; it never
+        /// panics, and every SQL it writes parses and names nothing from the request verbatim.
+        #[test]
+        fn the_builder_never_panics_and_never_splices_words_into_sql(
+            picks in proptest::collection::vec(0..WORDS.len(), 0..12),
+            noise in "\\PC{0,40}",
+        ) {
+            let store = STORE.with(Arc::clone);
+            let mut text: Vec<&str> = picks.iter().map(|&i| WORDS[i]).collect();
+            text.push(&noise);
+            let r = request(&text.join(" "));
+            match builder(&store).build(&store, &Scope::all(), &who("steward"), &r) {
+                Ok(p) => {
+                    let sql = &p.spec.transformation.sql;
+                    prop_assert!(p.spec.transformation.validation.parsed, "{sql}");
+                    prop_assert!(!sql.contains("DROP"), "{sql}");
+                    prop_assert!(!sql.contains("--"), "{sql}");
+                }
+                Err(e) => prop_assert!(matches!(e, Error::Invalid(_) | Error::Denied(_)), "{e:?}"),
+            }
+        }
+    }
+
+    thread_local! {
+        static STORE: Arc<GraphStore> = store();
+    }
+}

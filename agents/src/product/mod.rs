@@ -1121,7 +1121,16 @@ impl ProductBuilder {
         // 5. Quality.
         let t = Instant::now();
         let product_dataset = format!("products/product.{table}");
-        let quality = rules::product_rules(&snap, &plan, &model, &product_dataset, &table);
+        let quality = rules::product_rules(
+            store,
+            scope,
+            &snap,
+            &plan,
+            &model,
+            snap.datasets[base].domain.as_deref(),
+            &product_dataset,
+            &table,
+        )?;
         trace.push(TraceStep {
             step: "quality",
             summary: format!(

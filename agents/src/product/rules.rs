@@ -1,5 +1,6 @@
 //! The product's quality rules: from its schema (keys, required columns, not empty), from
-//! the domain's timeliness expectation (a time series must be recent), and from the glossary
+//! the standards stewards attached to its glossary terms and its domain, from a timeliness
+//! expectation by grain when the domain sets none (a time series must be recent), and from the glossary
 //! (amounts and counts are never negative, rates lie between 0 and 1). Exported as dbt tests,
 //! a Great Expectations suite and an ODCS quality block.
 
@@ -8,9 +9,13 @@ use govgraph_quality::rules::{Check, Rule};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use govgraph_graph::{GraphStore, Scope};
+
 use super::Model;
 use super::catalog::Snapshot;
 use super::plan::{Plan, Role};
+use crate::ask::kb::text;
+use crate::error::Result;
 
 /// The rules and their exports.
 #[derive(Debug, Clone, Serialize)]
@@ -48,15 +53,151 @@ fn rule(
     }
 }
 
+/// The standards stewards wrote: rules attached (`gg:appliesTo`) to a glossary term one of
+/// the product's columns implements, or to the product's domain. A term's value rules apply
+/// to the columns implementing it; a domain's row-count and freshness rules to the product
+/// (freshness on its time column).
+fn standards(
+    store: &GraphStore,
+    scope: &Scope,
+    model: &Model,
+    domain: Option<&str>,
+    dataset: &str,
+    table: &str,
+) -> Result<Vec<Rule>> {
+    let mut targets: Vec<String> = model
+        .columns
+        .iter()
+        .filter_map(|c| c.term.clone())
+        .collect();
+    let domain_iri = domain.map(|d| {
+        store
+            .scheme()
+            .entity(govgraph_graph::Kind::Domain, d)
+            .as_str()
+            .to_owned()
+    });
+    targets.extend(domain_iri.clone());
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let values: Vec<String> = targets.iter().map(|t| crate::ask::kb::iri(t)).collect();
+    let outcome = store.query_in(
+        &format!(
+            "SELECT ?rule ?on ?type ?title ?params ?expr ?severity WHERE {{
+               VALUES ?on {{ {} }}
+               ?rule a gg:QualityRule ; gg:appliesTo ?on ; gg:ruleType ?type .
+               OPTIONAL {{ ?rule dct:title ?title }} OPTIONAL {{ ?rule gg:parameters ?params }}
+               OPTIONAL {{ ?rule gg:expression ?expr }} OPTIONAL {{ ?rule gg:severity ?severity }}
+             }} ORDER BY ?rule",
+            values.join(" ")
+        ),
+        &Default::default(),
+        scope,
+    )?;
+    let rows = govgraph_graph::store::collect_solutions(outcome.results, &outcome.deadline)?;
+    let time = model
+        .columns
+        .iter()
+        .find(|c| c.role == Role::Time)
+        .map(|c| c.name.clone());
+    let mut out = Vec::new();
+    for row in &rows {
+        let (Some(iri), Some(on), Some(kind)) =
+            (text(row, "rule"), text(row, "on"), text(row, "type"))
+        else {
+            continue;
+        };
+        let Ok(check) = Check::from_stored(
+            &kind,
+            text(row, "params").as_deref(),
+            text(row, "expr").as_deref(),
+        ) else {
+            continue;
+        };
+        let base = iri.rsplit('/').next().unwrap_or(&iri).to_owned();
+        let title = text(row, "title").unwrap_or_else(|| base.clone());
+        let (origin, columns, check) = if Some(&on) == domain_iri.as_ref() {
+            match check {
+                Check::RowCount { .. } => ("domain", Vec::new(), check),
+                Check::Freshness { max_age_hours, .. } => match &time {
+                    Some(t) => (
+                        "domain",
+                        vec![t.clone()],
+                        Check::Freshness {
+                            column: t.clone(),
+                            max_age_hours,
+                        },
+                    ),
+                    None => continue,
+                },
+                _ => continue,
+            }
+        } else {
+            match check {
+                Check::NotNull { .. }
+                | Check::AcceptedValues { .. }
+                | Check::Range { .. }
+                | Check::Regex { .. } => {
+                    let cols: Vec<String> = model
+                        .columns
+                        .iter()
+                        .filter(|c| {
+                            c.term.as_deref() == Some(on.as_str()) && c.role != Role::Measure
+                        })
+                        .map(|c| c.name.clone())
+                        .collect();
+                    if cols.is_empty() {
+                        continue;
+                    }
+                    ("glossary", cols, check)
+                }
+                _ => continue,
+            }
+        };
+        for c in if columns.is_empty() {
+            vec![None]
+        } else {
+            columns.into_iter().map(Some).collect()
+        } {
+            let mut r = rule(
+                dataset,
+                format!(
+                    "{table}-{}{}",
+                    base,
+                    c.as_deref()
+                        .map(|c| format!("-{}", c.replace('_', "-")))
+                        .unwrap_or_default()
+                ),
+                format!(
+                    "{}{title}",
+                    c.as_deref().map(|c| format!("{c}: ")).unwrap_or_default()
+                ),
+                c.into_iter().collect(),
+                check.clone(),
+                origin,
+            );
+            r.description = Some(format!("From the {origin} standard {base}."));
+            r.severity = text(row, "severity").unwrap_or_else(|| "error".into());
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
 /// The product's rules; `dataset` is its output dataset (`SYSTEM/NAME`), `table` its table.
+#[allow(clippy::too_many_arguments)]
 pub fn product_rules(
+    store: &GraphStore,
+    scope: &Scope,
     snap: &Snapshot,
     plan: &Plan,
     model: &Model,
+    domain: Option<&str>,
     dataset: &str,
     table: &str,
-) -> Quality {
-    let mut rules = Vec::new();
+) -> Result<Quality> {
+    let mut rules = standards(store, scope, model, domain, dataset, table)?;
     for c in &model.columns {
         if !c.nullable {
             rules.push(rule(
@@ -95,6 +236,9 @@ pub fn product_rules(
     // Timeliness: a daily or weekly series is expected within two days of its period.
     if let Some(time) = model.columns.iter().find(|c| c.role == Role::Time)
         && plan.top.is_none()
+        && !rules
+            .iter()
+            .any(|r| matches!(r.check, Check::Freshness { .. }))
     {
         let hours = match time.name.rsplit('_').next() {
             Some("day") => 48.0,
@@ -154,12 +298,12 @@ pub fn product_rules(
             .unwrap_or(Value::Null);
     let odcs = export(Format::Odcs, dataset, table, &rules);
     let dbt = dbt_tests(model, table, &rules);
-    Quality {
+    Ok(Quality {
         rules,
         dbt,
         great_expectations,
         odcs,
-    }
+    })
 }
 
 /// dbt `schema.yml`: column tests for single-column rules, model tests for the rest
