@@ -801,7 +801,7 @@ impl ProductBuilder {
         }
         // Values named in the request ("EMEA", "electronics"), found in the data.
         if !unused.is_empty() {
-            let found = self.find_values(store, &snap, &b, &files, &mut unused);
+            let found = self.find_values(&snap, &b, &files, &readable, &mut unused);
             for (words, c, value) in found {
                 let r = b.column_ref(c).unwrap_or_default();
                 conditions.push((
@@ -1225,6 +1225,8 @@ impl ProductBuilder {
                     ));
                 };
                 let out = self.config.output_dir.join(format!("{id}.parquet"));
+                // The graph records where it is; a relative path would depend on the reader.
+                let out = std::path::absolute(&out).unwrap_or(out);
                 let rows = runner.write_parquet(&engine_sql, &tables, &out)?;
                 profile = Some(govgraph_quality::profile::profile_file(&out)?);
                 materialized = Some((out, rows));
@@ -1294,17 +1296,21 @@ impl ProductBuilder {
     }
 
     /// Finds request words that are values of the text columns the product can read.
+    /// Values are looked for only in columns the requester may read in clear: a filter on a
+    /// withheld column would tell its values by the counts.
     fn find_values(
         &self,
-        _store: &GraphStore,
         snap: &Snapshot,
         b: &Builder<'_>,
         files: &BTreeMap<usize, PathBuf>,
+        readable: &BTreeMap<usize, govgraph_policy::Decision>,
         unused: &mut Vec<String>,
     ) -> Vec<(String, usize, String)> {
         let mut found = Vec::new();
         for (&d, _) in b.paths.iter() {
-            let Some(file) = files.get(&d) else { continue };
+            let (Some(file), Some(decision)) = (files.get(&d), readable.get(&d)) else {
+                continue;
+            };
             let Ok(samples) =
                 govgraph_quality::sample::sample_file(file, self.config.value_sample_rows)
             else {
@@ -1314,7 +1320,9 @@ impl ProductBuilder {
                 let Some(c) = snap.column_named(d, &s.name) else {
                     continue;
                 };
-                if type_family(snap.columns[c].data_type.as_deref()) != "text" {
+                if type_family(snap.columns[c].data_type.as_deref()) != "text"
+                    || column_verdict(decision, &snap.columns[c].iri).is_some()
+                {
                     continue;
                 }
                 let distinct: BTreeSet<&String> = s.values.iter().collect();

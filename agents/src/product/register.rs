@@ -1,4 +1,5 @@
-//! Registration: the product as a `gg:DataProduct` (DPROD) with its spec and request, its
+//! Registration: the product as a `gg:DataProduct` (DPROD) with its spec (never its preview
+//! rows) and request, its quality rules, its
 //! output dataset with the model's columns, and the column lineage from its inputs, in one
 //! validated, atomic load into the graph `product:{id}` (a rebuild replaces it whole).
 
@@ -128,6 +129,10 @@ pub fn register(
             edge.write(scheme, &mut triples);
         }
     }
+    // Its quality rules, so that `quality run` checks the product like any dataset.
+    for r in &spec.quality.rules {
+        govgraph_quality::rules::store::quality_rule(&output, r).write(scheme, &mut triples);
+    }
     let product = DataProduct {
         key: spec.id.clone(),
         title: spec.title.clone(),
@@ -146,7 +151,11 @@ pub fn register(
     };
     product.write(scheme, &mut triples);
     let product_iri = product.iri(scheme);
-    let json = serde_json::to_string(spec).map_err(|e| Error::Invalid(format!("spec: {e}")))?;
+    // The graph keeps the spec without the preview rows: they are values the builder's
+    // requester was allowed to see, and the graph is read by others.
+    let mut stored = spec.clone();
+    stored.transformation.validation.preview.clear();
+    let json = serde_json::to_string(&stored).map_err(|e| Error::Invalid(format!("spec: {e}")))?;
     triples.push(Triple::new(
         product_iri.clone(),
         gg::PRODUCT_SPEC.into_owned(),

@@ -1,6 +1,7 @@
 //! Where a catalog dataset's data lives: the file a files ingestion found it in, or the
 //! PostgreSQL table a harvest read it from, from the latest successful ingestion run that
-//! wrote its graph.
+//! wrote its graph; failing that, a file the dataset's own distribution names by an absolute
+//! path (a materialized data product).
 
 use std::path::PathBuf;
 
@@ -46,6 +47,18 @@ pub fn locate(store: &GraphStore, dataset: &DatasetKey) -> Result<DatasetSource>
          }} ORDER BY DESC(?t) LIMIT 1"
     ))?;
     let Some(row) = rows.first() else {
+        // A dataset that records its own file by an absolute path (a materialized data
+        // product) is read there.
+        let own = store.select(&format!(
+            "SELECT ?path WHERE {{ {iri} dcat:distribution ?d . ?d gg:path ?path }}"
+        ))?;
+        if let Some(path) = own
+            .iter()
+            .map(|r| PathBuf::from(text(r.get("path"))))
+            .find(|p| p.is_absolute() && p.is_file())
+        {
+            return Ok(DatasetSource::File(path));
+        }
         return Err(Error::NotFound(format!(
             "dataset {}/{} from a files or PostgreSQL ingestion",
             dataset.system, dataset.name

@@ -38,7 +38,8 @@ fn asset_refs(dataset: &DatasetKey, rule: &Rule) -> Vec<AssetRef> {
     }
 }
 
-fn quality_rule(dataset: &DatasetKey, rule: &Rule) -> QualityRule {
+/// A rule of `dataset` as the catalog's model stores it.
+pub fn quality_rule(dataset: &DatasetKey, rule: &Rule) -> QualityRule {
     QualityRule {
         key: rule.key.clone(),
         title: rule.title.clone(),
