@@ -18,6 +18,34 @@ use serde_json::json;
 
 const SQL: &str = "SELECT region, SUM(quantity * unit_price) AS gross, SUM(quantity * unit_price) * 100.0 / SUM(SUM(quantity * unit_price)) OVER () AS share_pct FROM bronze.orders GROUP BY region";
 
+/// The demo catalog, and a builder whose SQL writer is the model at `config`.
+fn setup(config: LlmConfig) -> (GraphStore, ProductBuilder) {
+    let store = GraphStore::in_memory(StoreConfig::default()).unwrap();
+    common::load_demo(&store, None);
+    let builder = ProductBuilder::new(BuilderConfig::default())
+        .with_runner(None)
+        .with_writer(Arc::new(LlmSqlWriter::new(config).unwrap()));
+    (store, builder)
+}
+
+fn share_request(
+    store: &GraphStore,
+    builder: &ProductBuilder,
+) -> govgraph_agents::product::Product {
+    let subject = Subject {
+        name: "ana".into(),
+        roles: vec!["steward".into()],
+        domains: Vec::new(),
+    };
+    let request = ProductRequest {
+        request: "gross revenue by region with each region's share in percent".into(),
+        ..ProductRequest::default()
+    };
+    builder
+        .build(store, &Scope::all(), &subject, &request)
+        .unwrap()
+}
+
 #[test]
 fn the_model_writes_sql_that_is_then_checked() {
     let (base, seen) = common::serve(|_| {
@@ -29,25 +57,10 @@ fn the_model_writes_sql_that_is_then_checked() {
             ),
         )
     });
-    let store = GraphStore::in_memory(StoreConfig::default()).unwrap();
-    common::load_demo(&store, None);
     let mut config = LlmConfig::new(&base, "sql-model");
     config.api_key = Some("sk-test".into());
-    let builder = ProductBuilder::new(BuilderConfig::default())
-        .with_runner(None)
-        .with_writer(Arc::new(LlmSqlWriter::new(config).unwrap()));
-    let subject = Subject {
-        name: "ana".into(),
-        roles: vec!["steward".into()],
-        domains: Vec::new(),
-    };
-    let request = ProductRequest {
-        request: "gross revenue by region with each region's share in percent".into(),
-        ..ProductRequest::default()
-    };
-    let p = builder
-        .build(&store, &Scope::all(), &subject, &request)
-        .unwrap();
+    let (store, builder) = setup(config);
+    let p = share_request(&store, &builder);
     let t = &p.spec.transformation;
     assert_eq!(t.method, "llm", "{:?}", p.spec.problems);
     assert_eq!(t.writer.as_deref(), Some("llm:sql-model"));
@@ -86,25 +99,10 @@ fn the_model_writes_sql_that_is_then_checked() {
 
 #[test]
 fn an_unreachable_model_leaves_the_templates_sql() {
-    let store = GraphStore::in_memory(StoreConfig::default()).unwrap();
-    common::load_demo(&store, None);
     let mut config = LlmConfig::new("http://127.0.0.1:9/v1", "gone");
     config.timeout = std::time::Duration::from_secs(2);
-    let builder = ProductBuilder::new(BuilderConfig::default())
-        .with_runner(None)
-        .with_writer(Arc::new(LlmSqlWriter::new(config).unwrap()));
-    let subject = Subject {
-        name: "ana".into(),
-        roles: vec!["steward".into()],
-        domains: Vec::new(),
-    };
-    let request = ProductRequest {
-        request: "gross revenue by region with each region's share in percent".into(),
-        ..ProductRequest::default()
-    };
-    let p = builder
-        .build(&store, &Scope::all(), &subject, &request)
-        .unwrap();
+    let (store, builder) = setup(config);
+    let p = share_request(&store, &builder);
     assert_eq!(p.spec.transformation.method, "template");
     assert!(
         p.spec
