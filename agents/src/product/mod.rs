@@ -150,7 +150,7 @@ pub struct Candidate {
 pub struct Excluded {
     /// `SYSTEM/NAME`.
     pub dataset: String,
-    /// Why: `access`, `no_data`, `no_path`.
+    /// Why: `access` (the requester may not read it) or `no_data` (no data file to run on).
     pub reason: String,
     /// In words.
     pub detail: String,
@@ -430,7 +430,8 @@ impl ProductBuilder {
         let mut clarifications: Vec<intent::Ambiguity> = intent.ambiguities.clone();
         let mut problems: Vec<String> = Vec::new();
         // Access to each dataset of the catalog that could serve.
-        let relevant = relevant_datasets(&snap, &intent);
+        let edges = plan::join_edges(&snap);
+        let relevant = relevant_datasets(&snap, &edges, &intent);
         let mut readable: BTreeMap<usize, govgraph_policy::Decision> = BTreeMap::new();
         for &d in &relevant {
             match self.decide(
@@ -479,7 +480,7 @@ impl ProductBuilder {
             if !readable.contains_key(&d) {
                 continue;
             }
-            let serves = serves(&snap, &intent, d);
+            let serves = serves(&snap, &edges, &intent, d);
             let total = (intent.metrics.len()
                 + intent.dimensions.len()
                 + intent
@@ -590,7 +591,7 @@ impl ProductBuilder {
 
         // 3. Modelling.
         let t = Instant::now();
-        let mut b = Builder::new(&snap, base);
+        let mut b = Builder::new(&snap, &edges, base);
         let mut columns: Vec<TargetColumn> = Vec::new();
         let mut conditions: Vec<(String, String)> = Vec::new();
         let aggregate = !intent.metrics.is_empty();
@@ -1071,7 +1072,8 @@ impl ProductBuilder {
                     }
                     validation.matches_declared = Some(matches);
                     validation.result_columns = out.columns;
-                    validation.preview = self.preview(&security, out.rows);
+                    // Withheld columns are never selected, so nothing withheld reaches the preview.
+                    validation.preview = out.rows;
                 }
                 Err(e) => {
                     validation.problems.push(e.to_string());
@@ -1286,15 +1288,6 @@ impl ProductBuilder {
         Ok(Some(decided.decision))
     }
 
-    /// The preview rows; nothing withheld reaches them (withheld columns are not selected).
-    fn preview(
-        &self,
-        _security: &Security,
-        rows: Vec<Vec<Option<String>>>,
-    ) -> Vec<Vec<Option<String>>> {
-        rows.into_iter().take(self.config.preview_rows).collect()
-    }
-
     /// Finds request words that are values of the text columns the product can read.
     /// Values are looked for only in columns the requester may read in clear: a filter on a
     /// withheld column would tell its values by the counts.
@@ -1406,7 +1399,7 @@ fn column_verdict(
 }
 
 /// Datasets that hold something the request names.
-fn relevant_datasets(snap: &Snapshot, intent: &Intent) -> Vec<usize> {
+fn relevant_datasets(snap: &Snapshot, edges: &[(usize, usize)], intent: &Intent) -> Vec<usize> {
     let mut out = BTreeSet::new();
     let mut terms: BTreeSet<&str> = BTreeSet::new();
     for m in &intent.metrics {
@@ -1448,18 +1441,16 @@ fn relevant_datasets(snap: &Snapshot, intent: &Intent) -> Vec<usize> {
         }
     }
     // The datasets reachable from these serve too (the lookups of a fact table).
-    let edges = plan::join_edges(snap);
     let direct: Vec<usize> = out.iter().copied().collect();
     for d in direct {
-        out.extend(plan::reachable(snap, &edges, d, 2).keys());
+        out.extend(plan::reachable(snap, edges, d, 2).keys());
     }
     out.into_iter().collect()
 }
 
 /// What dataset `d` (with its lookups) serves of the intent.
-fn serves(snap: &Snapshot, intent: &Intent, d: usize) -> Vec<String> {
-    let edges = plan::join_edges(snap);
-    let reach = plan::reachable(snap, &edges, d, 2);
+fn serves(snap: &Snapshot, edges: &[(usize, usize)], intent: &Intent, d: usize) -> Vec<String> {
+    let reach = plan::reachable(snap, edges, d, 2);
     let has_term = |term: &str| {
         snap.columns
             .iter()

@@ -217,9 +217,9 @@ pub(crate) struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    pub fn new(snap: &'a Snapshot, base: usize) -> Self {
-        let edges = join_edges(snap);
-        let paths = reachable(snap, &edges, base, 2);
+    /// A builder over `base`, joining along `edges` (from [`join_edges`]).
+    pub fn new(snap: &'a Snapshot, edges: &[(usize, usize)], base: usize) -> Self {
+        let paths = reachable(snap, edges, base, 2);
         let mut b = Self {
             snap,
             base,
