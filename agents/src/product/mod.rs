@@ -429,155 +429,18 @@ impl ProductBuilder {
         let mut discovery = Discovery::default();
         let mut clarifications: Vec<intent::Ambiguity> = intent.ambiguities.clone();
         let mut problems: Vec<String> = Vec::new();
-        // Access to each dataset of the catalog that could serve.
         let edges = plan::join_edges(&snap);
-        let relevant = relevant_datasets(&snap, &edges, &intent);
-        let mut readable: BTreeMap<usize, govgraph_policy::Decision> = BTreeMap::new();
-        for &d in &relevant {
-            match self.decide(
-                scope,
-                subject,
-                request.purpose.as_deref(),
-                &snap.datasets[d].iri,
-            )? {
-                Some(decision) if !decision.permits() => {
-                    discovery.excluded.push(Excluded {
-                        dataset: snap.datasets[d].id.clone(),
-                        reason: "access".into(),
-                        detail: format!(
-                            "{} may not read it{}: {}",
-                            subject_name(subject),
-                            purpose_words(request.purpose.as_deref()),
-                            decision.reasons.join("; ")
-                        ),
-                    });
-                }
-                Some(decision) => {
-                    readable.insert(d, decision);
-                }
-                None => {
-                    readable.insert(d, permit_all());
-                }
-            }
-        }
-        // The base: the dataset the measures are defined over, else the best candidate.
-        let metric_datasets: Vec<usize> = intent
-            .metrics
-            .iter()
-            .filter_map(|m| snap.term(&m.term)?.measure.as_ref())
-            .filter_map(|m| snap.dataset(&m.dataset))
-            .collect();
-        let mut files: BTreeMap<usize, PathBuf> = BTreeMap::new();
-        for &d in &relevant {
-            if let Some(f) = self.file_of(store, &snap, d) {
-                files.insert(d, f);
-            }
-        }
-        let mut scored: Vec<Candidate> = Vec::new();
-        let mut best: Option<(f64, usize)> = None;
-        for &d in &relevant {
-            let ds = &snap.datasets[d];
-            if !readable.contains_key(&d) {
-                continue;
-            }
-            let serves = serves(&snap, &edges, &intent, d);
-            let total = (intent.metrics.len()
-                + intent.dimensions.len()
-                + intent
-                    .filters
-                    .iter()
-                    .filter(|f| matches!(f, FilterIntent::Term { .. }))
-                    .count())
-            .max(1);
-            let coverage = serves.len() as f64 / total as f64;
-            if coverage == 0.0 {
-                continue;
-            }
-            if !files.contains_key(&d) {
-                discovery.excluded.push(Excluded {
-                    dataset: ds.id.clone(),
-                    reason: "no_data".into(),
-                    detail: format!(
-                        "covers {} of {total} requested elements, but no data file of it is reachable to execute on{}",
-                        serves.len(),
-                        ds.layer
-                            .as_deref()
-                            .map(|l| format!(" (a {l} model)"))
-                            .unwrap_or_default()
-                    ),
-                });
-                continue;
-            }
-            let quality = ds
-                .quality_score
-                .map(|q| if q > 1.0 { q / 100.0 } else { q });
-            let freshness = ds.updated.as_deref().and_then(freshness_of);
-            let popularity = ds.consumers;
-            let score = 0.55 * coverage
-                + 0.15 * quality.unwrap_or(0.5)
-                + 0.1 * freshness.unwrap_or(0.5)
-                + 0.1 * (f64::from(popularity) / (f64::from(popularity) + 3.0))
-                + if ds.certified { 0.1 } else { 0.0 };
-            let score = (score * 1000.0).round() / 1000.0;
-            if best.is_none_or(|(s, _)| score > s) {
-                best = Some((score, d));
-            }
-            scored.push(Candidate {
-                dataset: ds.id.clone(),
-                title: ds.title.clone(),
-                coverage: (coverage * 1000.0).round() / 1000.0,
-                quality,
-                freshness,
-                popularity,
-                score,
-                selected: false,
-                serves,
-            });
-        }
-        let base = match metric_datasets.first() {
-            Some(&d) => Some(d),
-            None => best.map(|(_, d)| d),
-        };
-        let Some(base) = base else {
-            return Err(Error::Invalid(format!(
-                "request: no dataset that {} may read can serve {text:?}",
-                subject_name(subject)
-            )));
-        };
-        if let Some(other) = metric_datasets.iter().find(|&&d| d != base) {
-            problems.push(format!(
-                "the measures are defined over different datasets ({} and {}); only those over {} are built",
-                snap.datasets[base].name, snap.datasets[*other].name, snap.datasets[base].name
-            ));
-            intent.metrics.retain(|m| {
-                snap.term(&m.term)
-                    .and_then(|t| t.measure.as_ref())
-                    .and_then(|m| snap.dataset(&m.dataset))
-                    == Some(base)
-            });
-        }
-        if !readable.contains_key(&base) {
-            let why = discovery
-                .excluded
-                .iter()
-                .find(|e| e.dataset == snap.datasets[base].id)
-                .map(|e| e.detail.clone())
-                .unwrap_or_default();
-            return Err(Error::Denied(format!(
-                "access: the product needs {}, and {why}",
-                snap.datasets[base].id
-            )));
-        }
-        for c in &mut scored {
-            c.selected = c.dataset == snap.datasets[base].id;
-        }
-        scored.sort_by(|a, b| {
-            b.selected
-                .cmp(&a.selected)
-                .then(b.score.total_cmp(&a.score))
-                .then(a.dataset.cmp(&b.dataset))
-        });
-        discovery.candidates = scored;
+        let (base, readable, files) = self.discover(
+            store,
+            scope,
+            subject,
+            request,
+            &snap,
+            &edges,
+            &mut intent,
+            &mut discovery,
+            &mut problems,
+        )?;
         trace.push(TraceStep {
             step: "discovery",
             summary: format!(
@@ -943,66 +806,19 @@ impl ProductBuilder {
         if let Some(writer) = &self.writer
             && let Some(why) = llm::beyond_templates(&intent.unused_words, &problems)
         {
-            // What it can run on; with no data file at all, what it can be checked against.
-            let mut datasets: Vec<usize> = readable
-                .keys()
-                .copied()
-                .filter(|d| files.contains_key(d))
-                .collect();
-            if datasets.is_empty() {
-                datasets = readable.keys().copied().collect();
-            }
-            let mut withheld: BTreeSet<String> = BTreeSet::new();
-            for (&d, decision) in &readable {
-                for (_, c) in snap.columns_of(d) {
-                    if column_verdict(decision, &c.iri).is_some() {
-                        withheld.insert(c.iri.clone());
-                    }
-                }
-            }
-            let terms: Vec<String> = intent
-                .metrics
-                .iter()
-                .map(|m| m.term.clone())
-                .chain(intent.dimensions.iter().flat_map(|d| d.terms.clone()))
-                .chain(intent.filters.iter().filter_map(|f| match f {
-                    FilterIntent::Term { term, .. } => Some(term.clone()),
-                    _ => None,
-                }))
-                .collect();
-            let prompt = llm::prompt(&snap, text, dialect, &datasets, &withheld, &terms);
-            let written = writer
-                .write(llm::SYSTEM_PROMPT, &prompt)
-                .and_then(|reply| llm::sql_of(&reply))
-                .and_then(|q| {
-                    let columns = llm::check(&snap, &q, dialect, &datasets, &withheld)?;
-                    Ok((q, columns))
-                });
-            match written {
-                Ok((q, columns)) => {
+            match self.model_sql(
+                &snap,
+                text,
+                dialect,
+                &intent,
+                &readable,
+                &files,
+                writer.as_ref(),
+            ) {
+                Ok((q, datasets)) => {
                     let lineage = spec::lineage(&snap, &datasets, &q, dialect);
-                    model.columns = columns
-                        .iter()
-                        .map(|name| llm_column(&snap, name, &lineage))
-                        .collect();
-                    let aggregate = model.columns.iter().any(|c| c.role == Role::Measure);
-                    for c in &mut model.columns {
-                        c.primary_key = aggregate && c.role != Role::Measure;
-                    }
-                    model.primary_key = model
-                        .columns
-                        .iter()
-                        .filter(|c| c.primary_key)
-                        .map(|c| c.name.clone())
-                        .collect();
-                    model.grain = model.primary_key.clone();
+                    model = llm_model(&snap, &lineage, model);
                     intent.grain = model.primary_key.clone();
-                    model.joins = Vec::new();
-                    model.constraints = if model.primary_key.is_empty() {
-                        Vec::new()
-                    } else {
-                        vec![format!("PRIMARY KEY ({})", model.primary_key.join(", "))]
-                    };
                     read = lineage_datasets(&snap, &lineage, base);
                     validation = Validation {
                         parsed: true,
@@ -1192,78 +1008,325 @@ impl ProductBuilder {
 
         // Registration and materialization.
         if request.register || request.materialize {
-            if status != "ready" {
-                return Err(Error::Invalid(format!(
-                    "register: the product is {status}{}; answer the clarifications or fix the request first",
-                    if status == "needs_clarification" {
-                        format!(
-                            " (pass choices such as {{\"{}\": \"{}\"}})",
-                            product
-                                .spec
-                                .clarifications
-                                .first()
-                                .map(|c| c.phrase.as_str())
-                                .unwrap_or(""),
-                            product
-                                .spec
-                                .clarifications
-                                .first()
-                                .and_then(|c| c.choices.first())
-                                .map(|c| c.id.as_str())
-                                .unwrap_or("")
-                        )
-                    } else {
-                        String::new()
-                    }
-                )));
-            }
-            let t = Instant::now();
-            let mut materialized = None;
-            let mut profile = None;
-            if request.materialize {
-                let Some(runner) = &self.runner else {
-                    return Err(Error::Invalid(
-                        "materialize: this build has no SQL engine (build with the `datafusion` feature)".into(),
-                    ));
-                };
-                let out = self.config.output_dir.join(format!("{id}.parquet"));
-                // The graph records where it is; a relative path would depend on the reader.
-                let out = std::path::absolute(&out).unwrap_or(out);
-                let rows = runner.write_parquet(&engine_sql, &tables, &out)?;
-                profile = Some(govgraph_quality::profile::profile_file(&out)?);
-                materialized = Some((out, rows));
-            }
-            let iri = register::register(
+            self.publish(
                 store,
                 &snap,
-                &product.spec,
-                materialized.as_ref().map(|(p, _)| p.as_path()),
+                &mut product,
+                request,
+                &engine_sql,
+                &tables,
+                &id,
+                &table,
             )?;
-            if let Some(p) = &profile {
-                let key = govgraph_graph::DatasetKey {
-                    system: "products".into(),
-                    name: format!("product.{table}"),
-                };
-                govgraph_quality::profile::store::store_profile(store, &key, p)?;
-            }
-            product.trace.push(TraceStep {
-                step: "registration",
-                summary: format!(
-                    "registered {iri}{}",
-                    materialized
-                        .as_ref()
-                        .map(|(p, n)| format!(
-                            "; wrote {n} row(s) to {} and profiled them",
-                            p.display()
-                        ))
-                        .unwrap_or_default()
-                ),
-                ms: ms(t),
-            });
-            product.registered = Some(iri);
-            product.materialized = materialized.map(|(p, n)| (p.display().to_string(), n));
         }
         Ok(product)
+    }
+
+    /// Registers the product (after materializing and profiling it, when asked); refuses a
+    /// product that is not ready.
+    #[allow(clippy::too_many_arguments)]
+    fn publish(
+        &self,
+        store: &GraphStore,
+        snap: &Snapshot,
+        product: &mut Product,
+        request: &ProductRequest,
+        engine_sql: &str,
+        tables: &[TableFile],
+        id: &str,
+        table: &str,
+    ) -> Result<()> {
+        let status = product.status.clone();
+        if status != "ready" {
+            return Err(Error::Invalid(format!(
+                "register: the product is {status}{}; answer the clarifications or fix the request first",
+                if status == "needs_clarification" {
+                    format!(
+                        " (pass choices such as {{\"{}\": \"{}\"}})",
+                        product
+                            .spec
+                            .clarifications
+                            .first()
+                            .map(|c| c.phrase.as_str())
+                            .unwrap_or(""),
+                        product
+                            .spec
+                            .clarifications
+                            .first()
+                            .and_then(|c| c.choices.first())
+                            .map(|c| c.id.as_str())
+                            .unwrap_or("")
+                    )
+                } else {
+                    String::new()
+                }
+            )));
+        }
+        let t = Instant::now();
+        let mut materialized = None;
+        let mut profile = None;
+        if request.materialize {
+            let Some(runner) = &self.runner else {
+                return Err(Error::Invalid(
+                    "materialize: this build has no SQL engine (build with the `datafusion` feature)".into(),
+                ));
+            };
+            let out = self.config.output_dir.join(format!("{id}.parquet"));
+            // The graph records where it is; a relative path would depend on the reader.
+            let out = std::path::absolute(&out).unwrap_or(out);
+            let rows = runner.write_parquet(engine_sql, tables, &out)?;
+            profile = Some(govgraph_quality::profile::profile_file(&out)?);
+            materialized = Some((out, rows));
+        }
+        let iri = register::register(
+            store,
+            snap,
+            &product.spec,
+            materialized.as_ref().map(|(p, _)| p.as_path()),
+        )?;
+        if let Some(p) = &profile {
+            let key = govgraph_graph::DatasetKey {
+                system: "products".into(),
+                name: format!("product.{table}"),
+            };
+            govgraph_quality::profile::store::store_profile(store, &key, p)?;
+        }
+        product.trace.push(TraceStep {
+            step: "registration",
+            summary: format!(
+                "registered {iri}{}",
+                materialized
+                    .as_ref()
+                    .map(|(p, n)| format!(
+                        "; wrote {n} row(s) to {} and profiled them",
+                        p.display()
+                    ))
+                    .unwrap_or_default()
+            ),
+            ms: ms(t),
+        });
+        product.registered = Some(iri);
+        product.materialized = materialized.map(|(p, n)| (p.display().to_string(), n));
+        Ok(())
+    }
+
+    /// The discovery step: the requester's access to every dataset that could serve, the
+    /// data files, the ranked candidates and the exclusions; returns the base dataset, the
+    /// readable datasets with their decisions, and the data files.
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    fn discover(
+        &self,
+        store: &GraphStore,
+        scope: &Scope,
+        subject: &Subject,
+        request: &ProductRequest,
+        snap: &Snapshot,
+        edges: &[(usize, usize)],
+        intent: &mut Intent,
+        discovery: &mut Discovery,
+        problems: &mut Vec<String>,
+    ) -> Result<(
+        usize,
+        BTreeMap<usize, govgraph_policy::Decision>,
+        BTreeMap<usize, PathBuf>,
+    )> {
+        // Access to each dataset of the catalog that could serve.
+        let relevant = relevant_datasets(snap, edges, intent);
+        let mut readable: BTreeMap<usize, govgraph_policy::Decision> = BTreeMap::new();
+        for &d in &relevant {
+            match self.decide(
+                scope,
+                subject,
+                request.purpose.as_deref(),
+                &snap.datasets[d].iri,
+            )? {
+                Some(decision) if !decision.permits() => {
+                    discovery.excluded.push(Excluded {
+                        dataset: snap.datasets[d].id.clone(),
+                        reason: "access".into(),
+                        detail: format!(
+                            "{} may not read it{}: {}",
+                            subject_name(subject),
+                            purpose_words(request.purpose.as_deref()),
+                            decision.reasons.join("; ")
+                        ),
+                    });
+                }
+                Some(decision) => {
+                    readable.insert(d, decision);
+                }
+                None => {
+                    readable.insert(d, permit_all());
+                }
+            }
+        }
+        // The base: the dataset the measures are defined over, else the best candidate.
+        let metric_datasets: Vec<usize> = intent
+            .metrics
+            .iter()
+            .filter_map(|m| snap.term(&m.term)?.measure.as_ref())
+            .filter_map(|m| snap.dataset(&m.dataset))
+            .collect();
+        let mut files: BTreeMap<usize, PathBuf> = BTreeMap::new();
+        for &d in &relevant {
+            if let Some(f) = self.file_of(store, snap, d) {
+                files.insert(d, f);
+            }
+        }
+        let mut scored: Vec<Candidate> = Vec::new();
+        let mut best: Option<(f64, usize)> = None;
+        for &d in &relevant {
+            let ds = &snap.datasets[d];
+            if !readable.contains_key(&d) {
+                continue;
+            }
+            let serves = serves(snap, edges, intent, d);
+            let total = (intent.metrics.len()
+                + intent.dimensions.len()
+                + intent
+                    .filters
+                    .iter()
+                    .filter(|f| matches!(f, FilterIntent::Term { .. }))
+                    .count())
+            .max(1);
+            let coverage = serves.len() as f64 / total as f64;
+            if coverage == 0.0 {
+                continue;
+            }
+            if !files.contains_key(&d) {
+                discovery.excluded.push(Excluded {
+                    dataset: ds.id.clone(),
+                    reason: "no_data".into(),
+                    detail: format!(
+                        "covers {} of {total} requested elements, but no data file of it is reachable to execute on{}",
+                        serves.len(),
+                        ds.layer
+                            .as_deref()
+                            .map(|l| format!(" (a {l} model)"))
+                            .unwrap_or_default()
+                    ),
+                });
+                continue;
+            }
+            let quality = ds
+                .quality_score
+                .map(|q| if q > 1.0 { q / 100.0 } else { q });
+            let freshness = ds.updated.as_deref().and_then(freshness_of);
+            let popularity = ds.consumers;
+            let score = 0.55 * coverage
+                + 0.15 * quality.unwrap_or(0.5)
+                + 0.1 * freshness.unwrap_or(0.5)
+                + 0.1 * (f64::from(popularity) / (f64::from(popularity) + 3.0))
+                + if ds.certified { 0.1 } else { 0.0 };
+            let score = (score * 1000.0).round() / 1000.0;
+            if best.is_none_or(|(s, _)| score > s) {
+                best = Some((score, d));
+            }
+            scored.push(Candidate {
+                dataset: ds.id.clone(),
+                title: ds.title.clone(),
+                coverage: (coverage * 1000.0).round() / 1000.0,
+                quality,
+                freshness,
+                popularity,
+                score,
+                selected: false,
+                serves,
+            });
+        }
+        let base = match metric_datasets.first() {
+            Some(&d) => Some(d),
+            None => best.map(|(_, d)| d),
+        };
+        let Some(base) = base else {
+            return Err(Error::Invalid(format!(
+                "request: no dataset that {} may read can serve {:?}",
+                subject_name(subject),
+                request.request.trim()
+            )));
+        };
+        if let Some(other) = metric_datasets.iter().find(|&&d| d != base) {
+            problems.push(format!(
+                "the measures are defined over different datasets ({} and {}); only those over {} are built",
+                snap.datasets[base].name, snap.datasets[*other].name, snap.datasets[base].name
+            ));
+            intent.metrics.retain(|m| {
+                snap.term(&m.term)
+                    .and_then(|t| t.measure.as_ref())
+                    .and_then(|m| snap.dataset(&m.dataset))
+                    == Some(base)
+            });
+        }
+        if !readable.contains_key(&base) {
+            let why = discovery
+                .excluded
+                .iter()
+                .find(|e| e.dataset == snap.datasets[base].id)
+                .map(|e| e.detail.clone())
+                .unwrap_or_default();
+            return Err(Error::Denied(format!(
+                "access: the product needs {}, and {why}",
+                snap.datasets[base].id
+            )));
+        }
+        for c in &mut scored {
+            c.selected = c.dataset == snap.datasets[base].id;
+        }
+        scored.sort_by(|a, b| {
+            b.selected
+                .cmp(&a.selected)
+                .then(b.score.total_cmp(&a.score))
+                .then(a.dataset.cmp(&b.dataset))
+        });
+        discovery.candidates = scored;
+        Ok((base, readable, files))
+    }
+
+    /// Asks `writer` for the request's SQL over what the requester may read (withheld
+    /// columns are neither shown nor allowed) and checks it; returns the SQL and the datasets
+    /// it was checked against.
+    #[allow(clippy::too_many_arguments)]
+    fn model_sql(
+        &self,
+        snap: &Snapshot,
+        text: &str,
+        dialect: SqlDialect,
+        intent: &Intent,
+        readable: &BTreeMap<usize, govgraph_policy::Decision>,
+        files: &BTreeMap<usize, PathBuf>,
+        writer: &dyn SqlWriter,
+    ) -> Result<(String, Vec<usize>)> {
+        // What it can run on; with no data file at all, what it can be checked against.
+        let mut datasets: Vec<usize> = readable
+            .keys()
+            .copied()
+            .filter(|d| files.contains_key(d))
+            .collect();
+        if datasets.is_empty() {
+            datasets = readable.keys().copied().collect();
+        }
+        let mut withheld: BTreeSet<String> = BTreeSet::new();
+        for (&d, decision) in readable {
+            for (_, c) in snap.columns_of(d) {
+                if column_verdict(decision, &c.iri).is_some() {
+                    withheld.insert(c.iri.clone());
+                }
+            }
+        }
+        let terms: Vec<String> = intent
+            .metrics
+            .iter()
+            .map(|m| m.term.clone())
+            .chain(intent.dimensions.iter().flat_map(|d| d.terms.clone()))
+            .chain(intent.filters.iter().filter_map(|f| match f {
+                FilterIntent::Term { term, .. } => Some(term.clone()),
+                _ => None,
+            }))
+            .collect();
+        let prompt = llm::prompt(snap, text, dialect, &datasets, &withheld, &terms);
+        let q = llm::sql_of(&writer.write(llm::SYSTEM_PROMPT, &prompt)?)?;
+        llm::check(snap, &q, dialect, &datasets, &withheld)?;
+        Ok((q, datasets))
     }
 
     fn decide(
@@ -1543,6 +1606,33 @@ fn dimension_columns(snap: &Snapshot, b: &Builder<'_>, d: &intent::DimensionInte
         }
     }
     nearest(&|c: &catalog::ColumnInfo| c.terms.iter().any(|t| ids.contains(t)))
+}
+
+/// The model of a language model's SQL: its columns (measures where the lineage sees an
+/// aggregation), the key from the rest, no joins of ours.
+fn llm_model(snap: &Snapshot, lineage: &[spec::ColumnLineage], mut model: Model) -> Model {
+    model.columns = lineage
+        .iter()
+        .map(|l| llm_column(snap, &l.column, lineage))
+        .collect();
+    let aggregate = model.columns.iter().any(|c| c.role == Role::Measure);
+    for c in &mut model.columns {
+        c.primary_key = aggregate && c.role != Role::Measure;
+    }
+    model.primary_key = model
+        .columns
+        .iter()
+        .filter(|c| c.primary_key)
+        .map(|c| c.name.clone())
+        .collect();
+    model.grain = model.primary_key.clone();
+    model.joins = Vec::new();
+    model.constraints = if model.primary_key.is_empty() {
+        Vec::new()
+    } else {
+        vec![format!("PRIMARY KEY ({})", model.primary_key.join(", "))]
+    };
+    model
 }
 
 /// A target column of a model's SQL: a measure when the lineage engine sees an aggregation.
