@@ -454,289 +454,17 @@ impl ProductBuilder {
 
         // 3. Modelling.
         let t = Instant::now();
-        let mut b = Builder::new(&snap, &edges, base);
-        let mut columns: Vec<TargetColumn> = Vec::new();
-        let mut conditions: Vec<(String, String)> = Vec::new();
-        let aggregate = !intent.metrics.is_empty();
-        // Time.
-        let time_column = intent
-            .metrics
-            .iter()
-            .find_map(|m| snap.term(&m.term)?.measure.as_ref()?.time.clone())
-            .and_then(|iri| snap.column(&iri))
-            .or_else(|| {
-                snap.columns_of(base)
-                    .find(|(_, c)| {
-                        matches!(type_family(c.data_type.as_deref()), "timestamp" | "date")
-                    })
-                    .map(|(i, _)| i)
-            });
-        if let Some((g, _)) = intent.time_granularity {
-            match time_column {
-                Some(tc) => {
-                    let r = b.column_ref(tc).unwrap_or_default();
-                    let col = &snap.columns[tc];
-                    let stem = time_stem(&col.name);
-                    columns.push(TargetColumn {
-                        name: format!("{stem}_{}", g.unit()),
-                        sql_type: "date".into(),
-                        description: format!(
-                            "The {} of {} ({}), the first day of the period.",
-                            g.unit(),
-                            col.name,
-                            snap.datasets[base].name
-                        ),
-                        role: Role::Time,
-                        primary_key: aggregate,
-                        nullable: false,
-                        term: col.terms.first().cloned(),
-                        sources: vec![col.iri.clone()],
-                        expr: Part::Trunc(g, r),
-                    });
-                }
-                None => problems.push(format!(
-                    "{} has no date or timestamp column for a {} series",
-                    snap.datasets[base].name,
-                    g.unit()
-                )),
-            }
-        }
-        // Dimensions.
-        let mut dims: Vec<(String, usize, f64)> = Vec::new();
-        for d in &intent.dimensions {
-            let candidates = dimension_columns(&snap, &b, d);
-            match candidates.len() {
-                0 => problems.push(format!(
-                    "\"{}\" names nothing that {} can be joined to; left out",
-                    d.phrase, snap.datasets[base].name
-                )),
-                _ => {
-                    for c in candidates {
-                        if !dims.iter().any(|(_, x, _)| *x == c) {
-                            dims.push((d.phrase.clone(), c, d.confidence));
-                        }
-                    }
-                }
-            }
-        }
-        // Access per output column.
-        let mut kept = Vec::new();
-        for (phrase, c, conf) in dims {
-            let col = &snap.columns[c];
-            let dataset = &snap.datasets[col.dataset];
-            let withheld = match readable.get(&col.dataset) {
-                None if self.policy.is_some() => {
-                    Some(("the requester may not read its dataset".to_owned(), None))
-                }
-                Some(decision) => column_verdict(decision, &col.iri),
-                None => None,
-            };
-            match withheld {
-                Some((reason, policy)) => security.withheld.push(Withheld {
-                    column: format!("{}.{}", dataset.id, col.name),
-                    reason,
-                    policy,
-                }),
-                None => kept.push((phrase, c, conf)),
-            }
-        }
-        let names = unique_names(&snap, &kept.iter().map(|(_, c, _)| *c).collect::<Vec<_>>());
-        for ((_, c, _), name) in kept.iter().zip(names) {
-            let col = &snap.columns[*c];
-            let r = b.column_ref(*c).unwrap_or_default();
-            let family = type_family(col.data_type.as_deref());
-            let joined = col.dataset != base;
-            // A lookup may find no row; text keys of the grain read 'Unknown' rather than NULL.
-            let (expr, nullable) = if aggregate && family == "text" && joined {
-                (format!("COALESCE({r}, 'Unknown')"), false)
-            } else {
-                (r, joined)
-            };
-            columns.push(TargetColumn {
-                name,
-                sql_type: normal_type(col.data_type.as_deref()),
-                description: col.description.clone().unwrap_or_else(|| {
-                    format!("{} of {}", col.name, snap.datasets[col.dataset].name)
-                }),
-                role: if aggregate {
-                    Role::Dimension
-                } else {
-                    Role::Attribute
-                },
-                primary_key: aggregate || col.primary_key,
-                nullable,
-                term: col.terms.first().cloned(),
-                sources: vec![col.iri.clone()],
-                expr: Part::Sql(expr),
-            });
-        }
-        // Measures: one shared filter goes to WHERE; differing filters into the aggregates.
-        let measures: Vec<(&intent::MetricIntent, catalog::MeasureDef)> = intent
-            .metrics
-            .iter()
-            .filter_map(|m| Some((m, snap.term(&m.term)?.measure.clone()?)))
-            .collect();
-        let filters: BTreeSet<Option<String>> =
-            measures.iter().map(|(_, d)| d.filter.clone()).collect();
-        let shared_filter = filters.len() == 1;
-        if shared_filter && let Some(Some(f)) = filters.iter().next() {
-            let (q, _) = b.qualify(f, base)?;
-            let label = measures
-                .iter()
-                .map(|(m, _)| m.label.clone())
-                .collect::<Vec<_>>()
-                .join(", ");
-            conditions.push((q, format!("the rows {label} counts")));
-        }
-        for (m, def) in &measures {
-            let expression = match (&def.filter, shared_filter) {
-                (Some(f), false) => filtered_aggregate(&def.expression, f)?,
-                _ => def.expression.clone(),
-            };
-            let (q, sources) = b.qualify(&expression, base)?;
-            let term = snap.term(&m.term);
-            let kind = measure_type(&snap, &def.expression, &sources);
-            let wrapped = format!("CAST({q} AS {})", kind.to_ascii_uppercase());
-            let slug = term.map(|t| t.slug.clone()).unwrap_or_default();
-            let count = def
-                .expression
-                .trim_start()
-                .to_ascii_uppercase()
-                .starts_with("COUNT");
-            let name = if count {
-                format!("{}_count", snake(&slug))
-            } else {
-                snake(&slug)
-            };
-            columns.push(TargetColumn {
-                name,
-                sql_type: kind.clone(),
-                description: term
-                    .and_then(|t| t.definition.clone())
-                    .unwrap_or_else(|| m.label.clone()),
-                role: Role::Measure,
-                primary_key: false,
-                nullable: !count,
-                term: Some(m.term.clone()),
-                sources: sources
-                    .iter()
-                    .map(|&c| snap.columns[c].iri.clone())
-                    .collect(),
-                expr: Part::Sql(wrapped),
-            });
-        }
-        // Filters.
-        let mut unused = intent.unused_words.clone();
-        for f in &intent.filters {
-            match f {
-                FilterIntent::Term { term, label, .. } => {
-                    let Some((cond, dataset)) = snap.term(term).and_then(|t| t.filter.clone())
-                    else {
-                        continue;
-                    };
-                    match snap.dataset(&dataset) {
-                        Some(d) if b.can_reach(d) => {
-                            let (q, _) = b.qualify(&cond, d)?;
-                            conditions.push((q, format!("only {label}s")));
-                        }
-                        _ => problems.push(format!(
-                            "\"{label}\" filters {} , which {} cannot be joined to; not applied",
-                            snap.dataset(&dataset)
-                                .map_or(dataset.clone(), |d| snap.datasets[d].name.clone()),
-                            snap.datasets[base].name
-                        )),
-                    }
-                }
-                FilterIntent::Period {
-                    phrase, from, to, ..
-                } => match time_column {
-                    Some(tc) => {
-                        let r = b.column_ref(tc).unwrap_or_default();
-                        let mut cond = format!("CAST({r} AS DATE) >= DATE '{from}'");
-                        if let Some(to) = to {
-                            cond.push_str(&format!(" AND CAST({r} AS DATE) < DATE '{to}'"));
-                        }
-                        conditions.push((cond, format!("the period \"{phrase}\"")));
-                    }
-                    None => problems.push(format!("\"{phrase}\": no time column to filter on")),
-                },
-                FilterIntent::Value { .. } => {}
-            }
-        }
-        // Values named in the request ("EMEA", "electronics"), found in the data.
-        if !unused.is_empty() {
-            let found = self.find_values(&snap, &b, &files, &readable, &mut unused);
-            for (words, c, value) in found {
-                let r = b.column_ref(c).unwrap_or_default();
-                conditions.push((
-                    format!("{r} = '{}'", value.replace('\'', "''")),
-                    format!("\"{words}\" is a value of {}", snap.columns[c].name),
-                ));
-                discovery
-                    .values
-                    .push((words.clone(), snap.columns[c].name.clone(), value.clone()));
-                intent.filters.push(FilterIntent::Value {
-                    phrase: words,
-                    confidence: 0.9,
-                });
-            }
-        }
-        intent.unused_words = unused;
-        // Row filters from the policies, on every dataset the SQL reads.
-        let read: Vec<usize> = std::iter::once(base)
-            .chain(b.joins.iter().map(|j| j.index))
-            .collect();
-        for d in read {
-            if let Some(decision) = readable.get(&d) {
-                for o in &decision.obligations {
-                    if let Obligation::RowFilter { condition, policy } = o {
-                        let (q, _) = b.qualify(condition, d)?;
-                        conditions.push((q.clone(), format!("row filter of {policy}")));
-                        security.row_filters.push((
-                            snap.datasets[d].id.clone(),
-                            condition.clone(),
-                            policy.clone(),
-                        ));
-                    }
-                }
-            }
-        }
-        if columns.iter().all(|c| c.role == Role::Time) && !aggregate {
-            return Err(Error::Invalid(
-                "request: every column it names is withheld from the requester or unknown".into(),
-            ));
-        }
-        if !aggregate {
-            // A listing: the base's key identifies the rows.
-            for (i, c) in snap.columns_of(base).filter(|(_, c)| c.primary_key) {
-                if !columns.iter().any(|x| x.sources == vec![c.iri.clone()]) {
-                    let r = b.column_ref(i).unwrap_or_default();
-                    columns.insert(
-                        0,
-                        TargetColumn {
-                            name: c.name.clone(),
-                            sql_type: normal_type(c.data_type.as_deref()),
-                            description: c.description.clone().unwrap_or_else(|| c.name.clone()),
-                            role: Role::Attribute,
-                            primary_key: true,
-                            nullable: false,
-                            term: c.terms.first().cloned(),
-                            sources: vec![c.iri.clone()],
-                            expr: Part::Sql(r),
-                        },
-                    );
-                }
-            }
-        }
-        let plan = Plan {
+        let plan = self.plan(
+            &snap,
+            &edges,
             base,
-            base_alias: b.aliases.get(&base).cloned().unwrap_or_else(|| "t".into()),
-            joins: b.joins.clone(),
-            columns,
-            conditions,
-            aggregate,
-            top: intent.top,
-        };
+            &mut intent,
+            &readable,
+            &files,
+            &mut security,
+            &mut discovery,
+            &mut problems,
+        )?;
         let primary_key: Vec<String> = plan
             .columns
             .iter()
@@ -1020,6 +748,307 @@ impl ProductBuilder {
             )?;
         }
         Ok(product)
+    }
+
+    /// The modelling step: the target columns (time bucket, dimensions the requester may
+    /// see, measures), the joins, and the conditions (filter terms, periods, values named in
+    /// the request, the policies' row filters).
+    #[allow(clippy::too_many_arguments)]
+    fn plan(
+        &self,
+        snap: &Snapshot,
+        edges: &[(usize, usize)],
+        base: usize,
+        intent: &mut Intent,
+        readable: &BTreeMap<usize, govgraph_policy::Decision>,
+        files: &BTreeMap<usize, PathBuf>,
+        security: &mut Security,
+        discovery: &mut Discovery,
+        problems: &mut Vec<String>,
+    ) -> Result<Plan> {
+        let mut b = Builder::new(snap, edges, base);
+        let mut columns: Vec<TargetColumn> = Vec::new();
+        let mut conditions: Vec<(String, String)> = Vec::new();
+        let aggregate = !intent.metrics.is_empty();
+        // Time.
+        let time_column = intent
+            .metrics
+            .iter()
+            .find_map(|m| snap.term(&m.term)?.measure.as_ref()?.time.clone())
+            .and_then(|iri| snap.column(&iri))
+            .or_else(|| {
+                snap.columns_of(base)
+                    .find(|(_, c)| {
+                        matches!(type_family(c.data_type.as_deref()), "timestamp" | "date")
+                    })
+                    .map(|(i, _)| i)
+            });
+        if let Some((g, _)) = intent.time_granularity {
+            match time_column {
+                Some(tc) => {
+                    let r = b.column_ref(tc).unwrap_or_default();
+                    let col = &snap.columns[tc];
+                    let stem = time_stem(&col.name);
+                    columns.push(TargetColumn {
+                        name: format!("{stem}_{}", g.unit()),
+                        sql_type: "date".into(),
+                        description: format!(
+                            "The {} of {} ({}), the first day of the period.",
+                            g.unit(),
+                            col.name,
+                            snap.datasets[base].name
+                        ),
+                        role: Role::Time,
+                        primary_key: aggregate,
+                        nullable: false,
+                        term: col.terms.first().cloned(),
+                        sources: vec![col.iri.clone()],
+                        expr: Part::Trunc(g, r),
+                    });
+                }
+                None => problems.push(format!(
+                    "{} has no date or timestamp column for a {} series",
+                    snap.datasets[base].name,
+                    g.unit()
+                )),
+            }
+        }
+        // Dimensions.
+        let mut dims: Vec<(String, usize, f64)> = Vec::new();
+        for d in &intent.dimensions {
+            let candidates = dimension_columns(snap, &b, d);
+            match candidates.len() {
+                0 => problems.push(format!(
+                    "\"{}\" names nothing that {} can be joined to; left out",
+                    d.phrase, snap.datasets[base].name
+                )),
+                _ => {
+                    for c in candidates {
+                        if !dims.iter().any(|(_, x, _)| *x == c) {
+                            dims.push((d.phrase.clone(), c, d.confidence));
+                        }
+                    }
+                }
+            }
+        }
+        // Access per output column.
+        let mut kept = Vec::new();
+        for (phrase, c, conf) in dims {
+            let col = &snap.columns[c];
+            let dataset = &snap.datasets[col.dataset];
+            let withheld = match readable.get(&col.dataset) {
+                None if self.policy.is_some() => {
+                    Some(("the requester may not read its dataset".to_owned(), None))
+                }
+                Some(decision) => column_verdict(decision, &col.iri),
+                None => None,
+            };
+            match withheld {
+                Some((reason, policy)) => security.withheld.push(Withheld {
+                    column: format!("{}.{}", dataset.id, col.name),
+                    reason,
+                    policy,
+                }),
+                None => kept.push((phrase, c, conf)),
+            }
+        }
+        let names = unique_names(snap, &kept.iter().map(|(_, c, _)| *c).collect::<Vec<_>>());
+        for ((_, c, _), name) in kept.iter().zip(names) {
+            let col = &snap.columns[*c];
+            let r = b.column_ref(*c).unwrap_or_default();
+            let family = type_family(col.data_type.as_deref());
+            let joined = col.dataset != base;
+            // A lookup may find no row; text keys of the grain read 'Unknown' rather than NULL.
+            let (expr, nullable) = if aggregate && family == "text" && joined {
+                (format!("COALESCE({r}, 'Unknown')"), false)
+            } else {
+                (r, joined)
+            };
+            columns.push(TargetColumn {
+                name,
+                sql_type: normal_type(col.data_type.as_deref()),
+                description: col.description.clone().unwrap_or_else(|| {
+                    format!("{} of {}", col.name, snap.datasets[col.dataset].name)
+                }),
+                role: if aggregate {
+                    Role::Dimension
+                } else {
+                    Role::Attribute
+                },
+                primary_key: aggregate || col.primary_key,
+                nullable,
+                term: col.terms.first().cloned(),
+                sources: vec![col.iri.clone()],
+                expr: Part::Sql(expr),
+            });
+        }
+        // Measures: one shared filter goes to WHERE; differing filters into the aggregates.
+        let measures: Vec<(&intent::MetricIntent, catalog::MeasureDef)> = intent
+            .metrics
+            .iter()
+            .filter_map(|m| Some((m, snap.term(&m.term)?.measure.clone()?)))
+            .collect();
+        let filters: BTreeSet<Option<String>> =
+            measures.iter().map(|(_, d)| d.filter.clone()).collect();
+        let shared_filter = filters.len() == 1;
+        if shared_filter && let Some(Some(f)) = filters.iter().next() {
+            let (q, _) = b.qualify(f, base)?;
+            let label = measures
+                .iter()
+                .map(|(m, _)| m.label.clone())
+                .collect::<Vec<_>>()
+                .join(", ");
+            conditions.push((q, format!("the rows {label} counts")));
+        }
+        for (m, def) in &measures {
+            let expression = match (&def.filter, shared_filter) {
+                (Some(f), false) => filtered_aggregate(&def.expression, f)?,
+                _ => def.expression.clone(),
+            };
+            let (q, sources) = b.qualify(&expression, base)?;
+            let term = snap.term(&m.term);
+            let kind = measure_type(snap, &def.expression, &sources);
+            let wrapped = format!("CAST({q} AS {})", kind.to_ascii_uppercase());
+            let slug = term.map(|t| t.slug.clone()).unwrap_or_default();
+            let count = def
+                .expression
+                .trim_start()
+                .to_ascii_uppercase()
+                .starts_with("COUNT");
+            let name = if count {
+                format!("{}_count", snake(&slug))
+            } else {
+                snake(&slug)
+            };
+            columns.push(TargetColumn {
+                name,
+                sql_type: kind.clone(),
+                description: term
+                    .and_then(|t| t.definition.clone())
+                    .unwrap_or_else(|| m.label.clone()),
+                role: Role::Measure,
+                primary_key: false,
+                nullable: !count,
+                term: Some(m.term.clone()),
+                sources: sources
+                    .iter()
+                    .map(|&c| snap.columns[c].iri.clone())
+                    .collect(),
+                expr: Part::Sql(wrapped),
+            });
+        }
+        // Filters.
+        let mut unused = intent.unused_words.clone();
+        for f in &intent.filters {
+            match f {
+                FilterIntent::Term { term, label, .. } => {
+                    let Some((cond, dataset)) = snap.term(term).and_then(|t| t.filter.clone())
+                    else {
+                        continue;
+                    };
+                    match snap.dataset(&dataset) {
+                        Some(d) if b.can_reach(d) => {
+                            let (q, _) = b.qualify(&cond, d)?;
+                            conditions.push((q, format!("only {label}s")));
+                        }
+                        _ => problems.push(format!(
+                            "\"{label}\" filters {} , which {} cannot be joined to; not applied",
+                            snap.dataset(&dataset)
+                                .map_or(dataset.clone(), |d| snap.datasets[d].name.clone()),
+                            snap.datasets[base].name
+                        )),
+                    }
+                }
+                FilterIntent::Period {
+                    phrase, from, to, ..
+                } => match time_column {
+                    Some(tc) => {
+                        let r = b.column_ref(tc).unwrap_or_default();
+                        let mut cond = format!("CAST({r} AS DATE) >= DATE '{from}'");
+                        if let Some(to) = to {
+                            cond.push_str(&format!(" AND CAST({r} AS DATE) < DATE '{to}'"));
+                        }
+                        conditions.push((cond, format!("the period \"{phrase}\"")));
+                    }
+                    None => problems.push(format!("\"{phrase}\": no time column to filter on")),
+                },
+                FilterIntent::Value { .. } => {}
+            }
+        }
+        // Values named in the request ("EMEA", "electronics"), found in the data.
+        if !unused.is_empty() {
+            let found = self.find_values(snap, &b, files, readable, &mut unused);
+            for (words, c, value) in found {
+                let r = b.column_ref(c).unwrap_or_default();
+                conditions.push((
+                    format!("{r} = '{}'", value.replace('\'', "''")),
+                    format!("\"{words}\" is a value of {}", snap.columns[c].name),
+                ));
+                discovery
+                    .values
+                    .push((words.clone(), snap.columns[c].name.clone(), value.clone()));
+                intent.filters.push(FilterIntent::Value {
+                    phrase: words,
+                    confidence: 0.9,
+                });
+            }
+        }
+        intent.unused_words = unused;
+        // Row filters from the policies, on every dataset the SQL reads.
+        let read: Vec<usize> = std::iter::once(base)
+            .chain(b.joins.iter().map(|j| j.index))
+            .collect();
+        for d in read {
+            if let Some(decision) = readable.get(&d) {
+                for o in &decision.obligations {
+                    if let Obligation::RowFilter { condition, policy } = o {
+                        let (q, _) = b.qualify(condition, d)?;
+                        conditions.push((q.clone(), format!("row filter of {policy}")));
+                        security.row_filters.push((
+                            snap.datasets[d].id.clone(),
+                            condition.clone(),
+                            policy.clone(),
+                        ));
+                    }
+                }
+            }
+        }
+        if columns.iter().all(|c| c.role == Role::Time) && !aggregate {
+            return Err(Error::Invalid(
+                "request: every column it names is withheld from the requester or unknown".into(),
+            ));
+        }
+        if !aggregate {
+            // A listing: the base's key identifies the rows.
+            for (i, c) in snap.columns_of(base).filter(|(_, c)| c.primary_key) {
+                if !columns.iter().any(|x| x.sources == vec![c.iri.clone()]) {
+                    let r = b.column_ref(i).unwrap_or_default();
+                    columns.insert(
+                        0,
+                        TargetColumn {
+                            name: c.name.clone(),
+                            sql_type: normal_type(c.data_type.as_deref()),
+                            description: c.description.clone().unwrap_or_else(|| c.name.clone()),
+                            role: Role::Attribute,
+                            primary_key: true,
+                            nullable: false,
+                            term: c.terms.first().cloned(),
+                            sources: vec![c.iri.clone()],
+                            expr: Part::Sql(r),
+                        },
+                    );
+                }
+            }
+        }
+        Ok(Plan {
+            base,
+            base_alias: b.aliases.get(&base).cloned().unwrap_or_else(|| "t".into()),
+            joins: b.joins.clone(),
+            columns,
+            conditions,
+            aggregate,
+            top: intent.top,
+        })
     }
 
     /// Registers the product (after materializing and profiling it, when asked); refuses a
