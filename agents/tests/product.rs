@@ -653,3 +653,54 @@ mod hostile_requests {
         static STORE: Arc<GraphStore> = store();
     }
 }
+
+#[test]
+fn an_attributes_owner_picks_its_dataset_and_what_cannot_be_served_is_incomplete() {
+    let store = store();
+    // "customer country" is the customer's country, not the order's shipping country.
+    let p = build(
+        &store,
+        "steward",
+        &request("net revenue by customer country"),
+    );
+    assert_eq!(p.status, "ready");
+    let names: Vec<&str> = p
+        .spec
+        .model
+        .columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(names, ["country", "net_revenue"]);
+    assert!(
+        p.spec
+            .transformation
+            .sql
+            .contains("LEFT JOIN bronze.customers AS c ON c.customer_id = o.customer_id"),
+        "{}",
+        p.spec.transformation.sql
+    );
+    let p = build(&store, "steward", &request("net revenue by country"));
+    assert_eq!(p.spec.model.columns[0].name, "shipping_country");
+    // Orders have no campaign: the product is incomplete, says why, and is never registered.
+    let r = request("orders per campaign");
+    let p = build(&store, "steward", &r);
+    assert_eq!(p.status, "incomplete");
+    assert!(
+        p.spec.problems.iter().any(|x| x.contains("\"campaign\"")),
+        "{:?}",
+        p.spec.problems
+    );
+    let e = builder(&store)
+        .build(
+            &store,
+            &Scope::all(),
+            &who("steward"),
+            &ProductRequest {
+                register: true,
+                ..r
+            },
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("incomplete"), "{e}");
+}

@@ -74,6 +74,10 @@ pub struct DimensionIntent {
     /// Column names the words spell, when no term matched.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub column_names: Vec<String>,
+    /// The terms of the words just before, which name whose attribute it is ("customer" in
+    /// "customer country").
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub owner: Vec<String>,
     /// How sure the reading is.
     pub confidence: f64,
 }
@@ -415,8 +419,11 @@ pub fn read(request: &str, snap: &Snapshot, choices: &BTreeMap<String, String>) 
         };
         // "customer email": a dimension right after another names the second's owner;
         // the second is what the product shows.
-        if last_dimension_end == Some(i - len) {
-            intent.dimensions.pop();
+        let mut owner = Vec::new();
+        if last_dimension_end == Some(i - len)
+            && let Some(previous) = intent.dimensions.pop()
+        {
+            owner = previous.terms;
         }
         last_dimension_end = Some(i);
         if !intent.dimensions.iter().any(|d| d.phrase == phrase) {
@@ -424,6 +431,7 @@ pub fn read(request: &str, snap: &Snapshot, choices: &BTreeMap<String, String>) 
                 phrase,
                 terms: dimension_terms,
                 column_names,
+                owner,
                 confidence,
             });
         }

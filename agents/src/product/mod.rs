@@ -267,7 +267,9 @@ pub struct Model {
 /// The result of a build.
 #[derive(Debug, Clone, Serialize)]
 pub struct Product {
-    /// `ready`, `needs_clarification` or `unbuildable`.
+    /// `ready`; `needs_clarification` (an ambiguous phrase); `incomplete` (part of the
+    /// request cannot be served: `problems` says which); or `unbuildable` (the SQL failed
+    /// its checks or its run).
     pub status: String,
     /// The packaged spec (validated against the JSON Schema).
     #[serde(flatten)]
@@ -465,6 +467,8 @@ impl ProductBuilder {
             &mut discovery,
             &mut problems,
         )?;
+        // What the request asked for that the product does not serve.
+        let mut unserved = problems.len();
         let primary_key: Vec<String> = plan
             .columns
             .iter()
@@ -557,6 +561,7 @@ impl ProductBuilder {
                     engine_sql = q;
                     method = writer.name();
                     problems.retain(|p| !p.contains("names nothing"));
+                    unserved = 0;
                     problems.push(format!("written by {method}: {why}"));
                 }
                 Err(e) => {
@@ -695,6 +700,8 @@ impl ProductBuilder {
             || !transformation.validation.schema_checked
         {
             "unbuildable"
+        } else if unserved > 0 {
+            "incomplete"
         } else {
             "ready"
         };
@@ -1612,6 +1619,34 @@ fn dimension_columns(snap: &Snapshot, b: &Builder<'_>, d: &intent::DimensionInte
             .map(|(i, _)| i)
             .collect()
     };
+    // "customer country": the country of the dataset whose key is the customer's.
+    if !d.owner.is_empty() {
+        let owner_ids = identifier_terms(snap, &d.owner);
+        for &ds in b.paths.keys() {
+            let owned = snap.columns_of(ds).any(|(_, c)| {
+                c.primary_key
+                    && c.terms
+                        .iter()
+                        .any(|t| d.owner.contains(t) || owner_ids.contains(t))
+            });
+            if !owned {
+                continue;
+            }
+            let cols: Vec<usize> = snap
+                .columns_of(ds)
+                .filter(|(_, c)| {
+                    c.terms.iter().any(|t| d.terms.contains(t))
+                        || d.column_names
+                            .iter()
+                            .any(|n| c.name.eq_ignore_ascii_case(n))
+                })
+                .map(|(i, _)| i)
+                .collect();
+            if !cols.is_empty() {
+                return cols;
+            }
+        }
+    }
     let own = nearest(&|c: &catalog::ColumnInfo| {
         c.terms.iter().any(|t| d.terms.contains(t))
             || d.column_names
@@ -1621,20 +1656,23 @@ fn dimension_columns(snap: &Snapshot, b: &Builder<'_>, d: &intent::DimensionInte
     if !own.is_empty() {
         return own;
     }
-    let mut ids: Vec<String> = Vec::new();
-    for t in &d.terms {
-        if let Some(term) = snap.term(t) {
+    let ids = identifier_terms(snap, &d.terms);
+    nearest(&|c: &catalog::ColumnInfo| c.terms.iter().any(|t| ids.contains(t)))
+}
+
+/// The identifier terms of entity terms: "Customer ID" for "Customer".
+fn identifier_terms(snap: &Snapshot, terms: &[String]) -> Vec<String> {
+    terms
+        .iter()
+        .filter_map(|t| snap.term(t))
+        .filter_map(|term| {
             let id_label = format!("{} id", key_words(&term.label).join(" "));
-            if let Some(id) = snap
-                .terms
+            snap.terms
                 .iter()
                 .find(|x| key_words(&x.label).join(" ") == id_label)
-            {
-                ids.push(id.iri.clone());
-            }
-        }
-    }
-    nearest(&|c: &catalog::ColumnInfo| c.terms.iter().any(|t| ids.contains(t)))
+                .map(|id| id.iri.clone())
+        })
+        .collect()
 }
 
 /// The model of a language model's SQL: its columns (measures where the lineage sees an
