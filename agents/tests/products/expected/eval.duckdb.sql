@@ -373,3 +373,127 @@ FROM bronze.orders AS o
 GROUP BY o.region
 ORDER BY region;
 
+-- What is our net revenue by month?
+-- status: ready
+SELECT
+    CAST(DATE_TRUNC('month', o.order_date) AS DATE) AS order_month,
+    CAST(SUM((o.quantity * o.unit_price - COALESCE(o.discount_amount, 0)) * CASE o.currency WHEN 'USD' THEN 0.92 WHEN 'GBP' THEN 1.17 ELSE 1.0 END) AS DECIMAL(18,2)) AS net_revenue
+FROM bronze.orders AS o
+WHERE (LOWER(TRIM(o.status)) IN ('completed', 'complete', 'shipped'))
+GROUP BY CAST(DATE_TRUNC('month', o.order_date) AS DATE)
+ORDER BY order_month;
+
+-- show me weekly order counts by region
+-- status: ready
+SELECT
+    CAST(DATE_TRUNC('week', o.order_date) AS DATE) AS order_week,
+    o.region AS region,
+    CAST(COUNT(DISTINCT o.order_id) AS BIGINT) AS order_count
+FROM bronze.orders AS o
+GROUP BY CAST(DATE_TRUNC('week', o.order_date) AS DATE), o.region
+ORDER BY order_week, region;
+
+-- give me net sales by product category for 2024
+-- status: ready
+SELECT
+    COALESCE(p.category, 'Unknown') AS category,
+    CAST(SUM((o.quantity * o.unit_price - COALESCE(o.discount_amount, 0)) * CASE o.currency WHEN 'USD' THEN 0.92 WHEN 'GBP' THEN 1.17 ELSE 1.0 END) AS DECIMAL(18,2)) AS net_revenue
+FROM bronze.orders AS o
+LEFT JOIN bronze.products AS p ON p.product_id = o.product_id
+WHERE (LOWER(TRIM(o.status)) IN ('completed', 'complete', 'shipped'))
+  AND (CAST(o.order_date AS DATE) >= DATE '2024-01-01' AND CAST(o.order_date AS DATE) < DATE '2025-01-01')
+GROUP BY COALESCE(p.category, 'Unknown')
+ORDER BY category;
+
+-- monthly GMV by country
+-- status: ready
+SELECT
+    CAST(DATE_TRUNC('month', o.order_date) AS DATE) AS order_month,
+    o.shipping_country AS shipping_country,
+    CAST(SUM(o.quantity * o.unit_price * CASE o.currency WHEN 'USD' THEN 0.92 WHEN 'GBP' THEN 1.17 ELSE 1.0 END) AS DECIMAL(18,2)) AS gross_revenue
+FROM bronze.orders AS o
+WHERE (LOWER(TRIM(o.status)) IN ('completed', 'complete', 'shipped', 'returned'))
+GROUP BY CAST(DATE_TRUNC('month', o.order_date) AS DATE), o.shipping_country
+ORDER BY order_month, shipping_country;
+
+-- AOV per region
+-- status: ready
+SELECT
+    o.region AS region,
+    CAST(SUM((o.quantity * o.unit_price - COALESCE(o.discount_amount, 0)) * CASE o.currency WHEN 'USD' THEN 0.92 WHEN 'GBP' THEN 1.17 ELSE 1.0 END) / COUNT(DISTINCT o.order_id) AS DOUBLE) AS average_order_value
+FROM bronze.orders AS o
+WHERE (LOWER(TRIM(o.status)) IN ('completed', 'complete', 'shipped'))
+GROUP BY o.region
+ORDER BY region;
+
+-- number of tickets by priority and channel
+-- status: ready
+SELECT
+    s.priority AS priority,
+    s.channel AS channel,
+    CAST(COUNT(DISTINCT s.ticket_id) AS BIGINT) AS support_ticket_count
+FROM bronze.support_tickets AS s
+GROUP BY s.priority, s.channel
+ORDER BY priority, channel;
+
+-- CTR by device for 2024
+-- status: ready
+SELECT
+    m.device AS device,
+    CAST(CAST(SUM(CASE WHEN m.event_type = 'click' THEN 1 ELSE 0 END) AS DOUBLE) / NULLIF(SUM(CASE WHEN m.event_type = 'impression' THEN 1 ELSE 0 END), 0) AS DOUBLE) AS click_through_rate
+FROM bronze.marketing_events AS m
+WHERE (CAST(m.event_time AS DATE) >= DATE '2024-01-01' AND CAST(m.event_time AS DATE) < DATE '2025-01-01')
+GROUP BY m.device
+ORDER BY device;
+
+-- customers by tier
+-- status: ready
+SELECT
+    c.loyalty_tier AS loyalty_tier,
+    CAST(COUNT(DISTINCT c.customer_id) AS BIGINT) AS customer_count
+FROM bronze.customers AS c
+GROUP BY c.loyalty_tier
+ORDER BY loyalty_tier;
+
+-- count of web sessions per day
+-- status: ready
+SELECT
+    CAST(DATE_TRUNC('day', u.event_time) AS DATE) AS event_day,
+    CAST(COUNT(DISTINCT u.session_id) AS BIGINT) AS web_session_count
+FROM bronze.user_interactions AS u
+GROUP BY CAST(DATE_TRUNC('day', u.event_time) AS DATE)
+ORDER BY event_day;
+
+-- margin by brand
+-- status: ready
+SELECT
+    COALESCE(p.brand, 'Unknown') AS brand,
+    CAST(SUM((o.quantity * o.unit_price - COALESCE(o.discount_amount, 0) - o.quantity * p.unit_cost) * CASE o.currency WHEN 'USD' THEN 0.92 WHEN 'GBP' THEN 1.17 ELSE 1.0 END) AS DECIMAL(18,2)) AS gross_margin
+FROM bronze.orders AS o
+LEFT JOIN bronze.products AS p ON p.product_id = o.product_id
+WHERE (LOWER(TRIM(o.status)) IN ('completed', 'complete', 'shipped'))
+GROUP BY COALESCE(p.brand, 'Unknown')
+ORDER BY brand;
+
+-- net revenue by customer country
+-- status: ready
+SELECT
+    COALESCE(c.country, 'Unknown') AS country,
+    CAST(SUM((o.quantity * o.unit_price - COALESCE(o.discount_amount, 0)) * CASE o.currency WHEN 'USD' THEN 0.92 WHEN 'GBP' THEN 1.17 ELSE 1.0 END) AS DECIMAL(18,2)) AS net_revenue
+FROM bronze.orders AS o
+LEFT JOIN bronze.customers AS c ON c.customer_id = o.customer_id
+WHERE (LOWER(TRIM(o.status)) IN ('completed', 'complete', 'shipped'))
+GROUP BY COALESCE(c.country, 'Unknown')
+ORDER BY country;
+
+-- impressions and clicks by campaign name
+-- status: ready
+SELECT
+    COALESCE(m2.campaign_name, 'Unknown') AS campaign_name,
+    CAST(COUNT(CASE WHEN m.event_type = 'impression' THEN 1 END) AS BIGINT) AS impression_count,
+    CAST(COUNT(CASE WHEN m.event_type = 'click' THEN 1 END) AS BIGINT) AS click_count
+FROM bronze.marketing_events AS m
+LEFT JOIN bronze.marketing_campaigns AS m2 ON m2.campaign_id = m.campaign_id
+GROUP BY COALESCE(m2.campaign_name, 'Unknown')
+ORDER BY campaign_name;
+
