@@ -704,3 +704,67 @@ fn an_attributes_owner_picks_its_dataset_and_what_cannot_be_served_is_incomplete
         .unwrap_err();
     assert!(e.to_string().contains("incomplete"), "{e}");
 }
+
+#[test]
+fn files_outside_the_data_root_are_never_read() {
+    let store = store();
+    // A distribution pointing anywhere on the machine (here: the real file, outside the root).
+    let outside = govgraph_seeds::seeds_dir().join("data/bronze/orders.parquet");
+    let ttl = format!(
+        "@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix gg: <https://govgraph.dev/ns#> .
+         <https://id.govgraph.dev/dataset/shop/bronze.orders> dcat:distribution [ a dcat:Distribution ; gg:path \"{}\" ] .",
+        outside.display()
+    );
+    store
+        .load(
+            vec![govgraph_graph::LoadSource::from_bytes(
+                "elsewhere",
+                "elsewhere.ttl",
+                govgraph_graph::oxigraph::io::RdfFormat::Turtle,
+                ttl,
+            )],
+            &Default::default(),
+            &govgraph_graph::NoProgress,
+        )
+        .unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let b = ProductBuilder::new(BuilderConfig {
+        data_root: Some(root.path().to_path_buf()),
+        output_dir: root.path().join("products"),
+        ..BuilderConfig::default()
+    })
+    .with_runner(None);
+    let p = b
+        .build(
+            &store,
+            &Scope::all(),
+            &who("steward"),
+            &request("monthly net revenue by region"),
+        )
+        .unwrap();
+    assert!(
+        p.spec
+            .discovery
+            .excluded
+            .iter()
+            .any(|e| e.dataset == "shop/bronze.orders" && e.reason == "no_data"),
+        "{:?}",
+        p.spec.discovery.excluded
+    );
+    // Under the root, the same catalog path is read.
+    let p = builder(&store)
+        .build(
+            &store,
+            &Scope::all(),
+            &who("steward"),
+            &request("monthly net revenue by region"),
+        )
+        .unwrap();
+    assert!(
+        p.spec
+            .discovery
+            .candidates
+            .iter()
+            .any(|c| c.dataset == "shop/bronze.orders")
+    );
+}

@@ -43,7 +43,7 @@ pub struct ProductArgs {
     #[arg(long)]
     materialize: bool,
     /// Where the catalog's relative data-file paths are resolved (default: the demo's seeds
-    /// folder when it exists, else the current directory).
+    /// folder when it exists). Only files under this folder or the output folder are read.
     #[arg(long, env = "GOVGRAPH_DATA_ROOT")]
     data_root: Option<PathBuf>,
     /// Where materialized products go (default: DATA/products).

@@ -57,7 +57,8 @@ pub struct FileConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProductsSection {
-    /// Where the catalog's relative data-file paths are resolved (absent: as given).
+    /// Where the catalog's relative data-file paths are resolved. Products read files only
+    /// under this folder or `output_dir` (and files the server's connectors ingested).
     pub data_root: Option<PathBuf>,
     /// Where materialized products are written (default: DATA/products).
     pub output_dir: Option<PathBuf>,

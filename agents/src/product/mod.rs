@@ -332,19 +332,33 @@ impl ProductBuilder {
     /// The data file behind dataset `d`, if it is on disk.
     fn file_of(&self, store: &GraphStore, snap: &Snapshot, d: usize) -> Option<PathBuf> {
         let ds = &snap.datasets[d];
+        // A path in the catalog is anyone's with write access: it is read only when it lies
+        // under the data root or the products folder, never elsewhere on this machine.
+        let roots: Vec<PathBuf> = self
+            .config
+            .data_root
+            .iter()
+            .chain(std::iter::once(&self.config.output_dir))
+            .filter_map(|r| r.canonicalize().ok())
+            .collect();
         for f in &ds.files {
             let p = Path::new(f);
-            let path = if p.is_absolute() {
-                p.to_path_buf()
-            } else if let Some(root) = &self.config.data_root {
-                root.join(p)
-            } else {
-                p.to_path_buf()
+            let path = match (&self.config.data_root, p.is_absolute()) {
+                (_, true) => p.to_path_buf(),
+                (Some(root), false) => root.join(p),
+                (None, false) => continue,
             };
-            if path.is_file() {
-                return Some(path);
+            match path.canonicalize() {
+                Ok(real) if real.is_file() && roots.iter().any(|r| real.starts_with(r)) => {
+                    return Some(real);
+                }
+                Ok(real) if real.is_file() => {
+                    tracing::warn!(dataset = %ds.id, path = %real.display(), "a data file outside the data root is not read");
+                }
+                _ => {}
             }
         }
+        // Files the server's own connectors ingested.
         let key = govgraph_graph::DatasetKey {
             system: ds.system.clone(),
             name: ds.name.clone(),

@@ -1,7 +1,7 @@
 //! Where a catalog dataset's data lives: the file a files ingestion found it in, or the
 //! PostgreSQL table a harvest read it from, from the latest successful ingestion run that
-//! wrote its graph; failing that, a file the dataset's own distribution names by an absolute
-//! path (a materialized data product).
+//! wrote its graph; failing that, for the output of a data product, the file its own
+//! distribution names by an absolute path (where the product was materialized).
 
 use std::path::PathBuf;
 
@@ -47,10 +47,10 @@ pub fn locate(store: &GraphStore, dataset: &DatasetKey) -> Result<DatasetSource>
          }} ORDER BY DESC(?t) LIMIT 1"
     ))?;
     let Some(row) = rows.first() else {
-        // A dataset that records its own file by an absolute path (a materialized data
-        // product) is read there.
+        // A data product's output records its own file by an absolute path.
         let own = store.select(&format!(
-            "SELECT ?path WHERE {{ {iri} dcat:distribution ?d . ?d gg:path ?path }}"
+            "SELECT ?path WHERE {{ ?product dprod:outputDataset {iri} .
+               {iri} dcat:distribution ?d . ?d gg:path ?path }}"
         ))?;
         if let Some(path) = own
             .iter()
