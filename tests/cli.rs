@@ -1032,6 +1032,15 @@ fn products_are_built_clarified_and_registered_from_the_command_line() {
         rows.contains("/product/monthly-net-revenue-by-region"),
         "{rows}"
     );
+    // Its column lineage joins the catalog's: impact analysis now reaches the product.
+    let impact = ok(
+        data,
+        &["ask", "what breaks if bronze.orders.unit_price changes?"],
+    );
+    assert!(
+        impact.contains("product.monthly_net_revenue_by_region.net_revenue"),
+        "{impact}"
+    );
     // A request naming nothing the catalog knows is a clear error.
     let out = govgraph(data, &["product", "lorem ipsum dolor"]);
     assert!(!out.status.success());
