@@ -1842,48 +1842,41 @@ fn measure_type(snap: &Snapshot, expression: &str, sources: &[usize]) -> String 
     }
 }
 
-/// An aggregate restricted to the rows where `filter` holds: each aggregate's argument is
-/// wrapped in `CASE WHEN filter THEN ... END` (`COUNT(*)` counts the rows that pass).
+/// An aggregate restricted to the rows where `filter` holds: every aggregate's argument is
+/// wrapped in `CASE WHEN filter THEN ... END` (`COUNT(*)` counts the rows that pass), so
+/// `SUM(x) / COUNT(DISTINCT id)` filters both sides.
 fn filtered_aggregate(expression: &str, filter: &str) -> Result<String> {
-    use sqlparser::ast::{FunctionArg, FunctionArgExpr, FunctionArguments};
-    let dialect = sqlparser::dialect::GenericDialect {};
-    let parse = |s: &str| {
-        sqlparser::parser::Parser::new(&dialect)
-            .try_with_sql(s)
-            .and_then(|mut p| p.parse_expr())
-            .map_err(|e| Error::Invalid(format!("the catalog's SQL expression {s:?}: {e}")))
-    };
-    let mut expr = parse(expression)?;
-    let condition = parse(filter)?;
+    use sqlparser::ast::{Expr, FunctionArg, FunctionArgExpr, FunctionArguments};
+    let mut expr = plan::parse_expr(expression)?;
+    let condition = plan::parse_expr(filter)?;
+    // Expressions are visited after their arguments: a wrapped argument is not seen again.
     let _ = sqlparser::ast::visit_expressions_mut(&mut expr, |e| {
-        if let sqlparser::ast::Expr::Function(f) = e {
-            let name = f.name.to_string().to_ascii_uppercase();
-            if matches!(name.as_str(), "SUM" | "COUNT" | "AVG" | "MIN" | "MAX")
-                && let FunctionArguments::List(list) = &mut f.args
-            {
-                for arg in &mut list.args {
-                    if let FunctionArg::Unnamed(a) = arg {
-                        let inner = match a {
-                            FunctionArgExpr::Expr(x) => x.to_string(),
-                            // COUNT(*): count the rows that pass.
-                            _ => "1".to_owned(),
-                        };
-                        if let Ok(wrapped) =
-                            parse(&format!("CASE WHEN {condition} THEN {inner} END"))
-                        {
-                            *a = FunctionArgExpr::Expr(wrapped);
-                        }
+        if let Expr::Function(f) = e
+            && matches!(
+                f.name.to_string().to_ascii_uppercase().as_str(),
+                "SUM" | "COUNT" | "AVG" | "MIN" | "MAX"
+            )
+            && let FunctionArguments::List(list) = &mut f.args
+        {
+            for arg in &mut list.args {
+                if let FunctionArg::Unnamed(a) = arg {
+                    let inner = match a {
+                        FunctionArgExpr::Expr(x) => x.to_string(),
+                        // COUNT(*): count the rows that pass.
+                        _ => "1".to_owned(),
+                    };
+                    if let Ok(wrapped) =
+                        plan::parse_expr(&format!("CASE WHEN {condition} THEN {inner} END"))
+                    {
+                        *a = FunctionArgExpr::Expr(wrapped);
                     }
                 }
-                return ControlFlow::<()>::Break(());
             }
         }
-        ControlFlow::Continue(())
+        std::ops::ControlFlow::<()>::Continue(())
     });
     Ok(expr.to_string())
 }
-
-use std::ops::ControlFlow;
 
 /// Parses the SQL in its dialect and checks every column it reads against the catalog,
 /// through the lineage engine.

@@ -207,6 +207,14 @@ pub fn normal_type(t: Option<&str>) -> String {
     }
 }
 
+/// Parses one SQL expression of the catalog (a measure, a filter, a row filter).
+pub(crate) fn parse_expr(sql: &str) -> Result<Expr> {
+    Parser::new(&GenericDialect {})
+        .try_with_sql(sql)
+        .and_then(|mut p| p.parse_expr())
+        .map_err(|e| Error::Invalid(format!("the catalog's SQL expression {sql:?}: {e}")))
+}
+
 /// Builds the plan's SQL-facing state while it resolves names.
 pub(crate) struct Builder<'a> {
     pub snap: &'a Snapshot,
@@ -303,11 +311,7 @@ impl<'a> Builder<'a> {
     /// Qualifies an expression written over `dataset`'s columns (and over joinable
     /// datasets' columns as `table.column`); returns the SQL and the source columns.
     pub fn qualify(&mut self, sql: &str, dataset: usize) -> Result<(String, Vec<usize>)> {
-        let dialect = GenericDialect {};
-        let mut expr = Parser::new(&dialect)
-            .try_with_sql(sql)
-            .and_then(|mut p| p.parse_expr())
-            .map_err(|e| Error::Invalid(format!("the catalog's SQL expression {sql:?}: {e}")))?;
+        let mut expr = parse_expr(sql)?;
         let mut sources = Vec::new();
         let mut failure = None;
         let _ = visit_expressions_mut(&mut expr, |e| {
@@ -457,11 +461,7 @@ impl SqlDialect {
 
     /// Rewrites the types of CASTs for this dialect (DOUBLE, DECIMAL...).
     fn cast_types(self, sql: &str) -> String {
-        let dialect = GenericDialect {};
-        let Ok(mut expr) = Parser::new(&dialect)
-            .try_with_sql(sql)
-            .and_then(|mut p| p.parse_expr())
-        else {
+        let Ok(mut expr) = parse_expr(sql) else {
             return sql.to_owned();
         };
         let _ = visit_expressions_mut(&mut expr, |e| {

@@ -497,3 +497,13 @@ LEFT JOIN bronze.marketing_campaigns AS m2 ON m2.campaign_id = m.campaign_id
 GROUP BY COALESCE(m2.campaign_name, 'Unknown')
 ORDER BY campaign_name;
 
+-- average order value and gross revenue by region
+-- status: ready
+SELECT
+    o.region AS region,
+    CAST(SUM(CASE WHEN LOWER(TRIM(o.status)) IN ('completed', 'complete', 'shipped') THEN (o.quantity * o.unit_price - COALESCE(o.discount_amount, 0)) * CASE o.currency WHEN 'USD' THEN 0.92 WHEN 'GBP' THEN 1.17 ELSE 1.0 END END) / COUNT(DISTINCT CASE WHEN LOWER(TRIM(o.status)) IN ('completed', 'complete', 'shipped') THEN o.order_id END) AS DOUBLE) AS average_order_value,
+    CAST(SUM(CASE WHEN LOWER(TRIM(o.status)) IN ('completed', 'complete', 'shipped', 'returned') THEN o.quantity * o.unit_price * CASE o.currency WHEN 'USD' THEN 0.92 WHEN 'GBP' THEN 1.17 ELSE 1.0 END END) AS DECIMAL(18,2)) AS gross_revenue
+FROM bronze.orders AS o
+GROUP BY o.region
+ORDER BY region;
+
