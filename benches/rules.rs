@@ -5,7 +5,8 @@
 //! stored run. Prints JSON: the wall time of each run, the results, and the process's peak
 //! memory. `benches/peers/rules_peers.py` runs it beside DuckDB on the same file.
 //!
-//! `cargo bench --bench rules -- PATH/TO/lineitem.parquet [RUNS]`
+//! `cargo bench --bench rules [--features datafusion] -- PATH/TO/lineitem.parquet [RUNS] [ENGINE]`
+//! (ENGINE: `native` or `datafusion`; by default DataFusion where the build has it).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -15,6 +16,7 @@ use std::time::Instant;
 use govgraph_connectors::files::{FilesOptions, ingest_files};
 use govgraph_graph::oxigraph::io::RdfFormat;
 use govgraph_graph::{DatasetKey, GraphStore, LoadOptions, LoadSource, NoProgress, StoreConfig};
+use govgraph_quality::engine::FileEngine;
 use govgraph_quality::rules::assess::{AssessOptions, assess};
 
 /// The rules, on the dataset `tpch/{name}`.
@@ -107,10 +109,17 @@ fn main() {
         .filter(|a| a != "--bench")
         .collect();
     let Some(parquet) = args.first().map(PathBuf::from) else {
-        eprintln!("usage: cargo bench --bench rules -- PATH/TO/lineitem.parquet [RUNS]");
+        eprintln!(
+            "usage: cargo bench --bench rules -- PATH/TO/lineitem.parquet [RUNS] [native|datafusion]"
+        );
         return;
     };
     let runs: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(3);
+    let engine: FileEngine = args
+        .get(2)
+        .map_or(Ok(FileEngine::Auto), |e| e.parse())
+        .unwrap();
+    let engine_name = engine.resolve().unwrap().name();
     let store = GraphStore::in_memory(StoreConfig::default()).unwrap();
     let options = FilesOptions {
         system: Some("tpch".to_owned()),
@@ -146,6 +155,7 @@ fn main() {
             AssessOptions {
                 profile: false,
                 store: true,
+                engine,
             },
         )
         .unwrap();
@@ -163,7 +173,7 @@ fn main() {
         .collect();
     println!(
         "{}",
-        serde_json::json!({"rows": a.row_count, "times": times, "results": results,
+        serde_json::json!({"rows": a.row_count, "engine": engine_name, "times": times, "results": results,
                            "peak_rss_mib": peak_rss_mib()})
     );
 }

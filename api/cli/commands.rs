@@ -1839,6 +1839,15 @@ pub struct ProfileArgs {
     /// "stddev", "q25", "q50", "q75", "top_values": [{"value", "count"}], ...}]}`.
     #[arg(long)]
     json: bool,
+    /// What reads data files: `datafusion` (builds with the `datafusion` feature), `native`
+    /// (govgraph's own streaming readers) or `auto` (DataFusion where the build has it). Both
+    /// compute the same metrics and rule results.
+    #[arg(long, default_value = "auto", value_parser = parse_engine)]
+    engine: govgraph_quality::engine::FileEngine,
+}
+
+fn parse_engine(s: &str) -> Result<govgraph_quality::engine::FileEngine, String> {
+    s.parse()
 }
 
 /// `govgraph profile`.
@@ -1846,10 +1855,10 @@ pub fn profile(ctx: &Context, args: ProfileArgs) -> Result<ExitCode> {
     let mut dataset = args.dataset.clone();
     let mut profile = match (&args.file, &args.postgres) {
         (Some(target), _) => match read_target(ctx, target)? {
-            Target::File(path) => govgraph_quality::profile::profile_file(&path)?,
+            Target::File(path) => govgraph_quality::profile::profile_file_with(&path, args.engine)?,
             Target::Dataset(key, source) => {
                 dataset = Some(format!("{}/{}", key.system, key.name));
-                govgraph_quality::locate::profile_source(&source)?
+                govgraph_quality::locate::profile_source_with(&source, args.engine)?
             }
         },
         (None, Some(url)) => {
@@ -1945,6 +1954,11 @@ pub struct QualityRunArgs {
     /// Do not profile the data first (anomalies are then judged on the history as it is).
     #[arg(long)]
     no_profile: bool,
+    /// What reads data files: `datafusion` (builds with the `datafusion` feature), `native`
+    /// (govgraph's own streaming readers) or `auto` (DataFusion where the build has it). Both
+    /// compute the same metrics and rule results.
+    #[arg(long, default_value = "auto", value_parser = parse_engine)]
+    engine: govgraph_quality::engine::FileEngine,
     /// Print the whole run as JSON: results with counts and masked sample rows, anomalies,
     /// scores.
     #[arg(long)]
@@ -2036,6 +2050,7 @@ pub fn quality(ctx: &Context, cmd: QualityCommand) -> Result<ExitCode> {
             let options = rules::assess::AssessOptions {
                 profile: !args.no_profile,
                 store: true,
+                engine: args.engine,
             };
             let a = rules::assess::assess(&store, &key, options)?;
             if args.json {

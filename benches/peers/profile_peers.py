@@ -5,7 +5,10 @@ wall time, peak memory and the statistics; time `govgraph classify` on it too (w
 peak memory); write benches/PROFILE.md.
 
     python benches/peers/profile_peers.py --govgraph target/release/govgraph \
-        [--data DIR] [--runs 3] [--out benches/PROFILE.md]
+        [--engines native,datafusion] [--data DIR] [--runs 3] [--out benches/PROFILE.md]
+
+`--engines` lists the file engines `govgraph profile --engine` runs with (DataFusion needs a
+binary built with `--features datafusion`); each is timed and checked in the same run.
 
 The file is made once with DuckDB's tpch extension (`CALL dbgen(sf=1)`, then `COPY ... TO
 ... (FORMAT parquet)`) into --data and reused. Python side, in a virtualenv outside the
@@ -141,7 +144,9 @@ def main() -> int:
     ap.add_argument("--data", default=os.path.expanduser("~/.cache/govgraph/tpch"))
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--out", default="benches/PROFILE.md")
+    ap.add_argument("--engines", default="auto")
     args = ap.parse_args()
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     data = Path(args.data)
     data.mkdir(parents=True, exist_ok=True)
     parquet = data / "lineitem-duckdb-sf1.parquet"
@@ -154,14 +159,19 @@ def main() -> int:
     _, _, out = run_measured([sys.executable, "-c", script])
     exact = json.loads(out)["exact"]
 
-    ours_times, ours_rss, duck_times, duck_rss, duck_imports = [], [], [], [], []
+    ours_times = {e: [] for e in engines}
+    ours_rss = {e: [] for e in engines}
+    ours_json = {}
+    duck_times, duck_rss, duck_imports = [], [], []
     classify_times, classify_rss = [], []
-    ours_json = duck_rows = None
+    duck_rows = None
     for i in range(args.runs):
-        wall, rss, out = run_measured([args.govgraph, "profile", str(parquet), "--json"])
-        ours_times.append(wall)
-        ours_rss.append(rss)
-        ours_json = json.loads(out)
+        for e in engines:
+            wall, rss, out = run_measured(
+                [args.govgraph, "profile", str(parquet), "--json", "--engine", e])
+            ours_times[e].append(wall)
+            ours_rss[e].append(rss)
+            ours_json[e] = json.loads(out)
         script = DUCKDB_CHILD % (parquet.as_posix(), "False", parquet.as_posix())
         wall, rss, out = run_measured([sys.executable, "-c", script])
         doc = json.loads(out)
@@ -173,13 +183,14 @@ def main() -> int:
         classify_times.append(wall)
         classify_rss.append(rss)
         classified = json.loads(out)["columns"]
-        print(f"run {i + 1}: govgraph {ours_times[-1]:.2f} s, DuckDB SUMMARIZE {duck_times[-1]:.2f} s, "
+        mine = ", ".join(f"govgraph ({e}) {ours_times[e][-1]:.2f} s" for e in engines)
+        print(f"run {i + 1}: {mine}, DuckDB SUMMARIZE {duck_times[-1]:.2f} s, "
               f"classify {classify_times[-1]:.2f} s", flush=True)
 
-    assert ours_json["row_count"] == ROWS, ours_json["row_count"]
-    ours_med = statistics.median(ours_times)
+    for e in engines:
+        assert ours_json[e]["row_count"] == ROWS, ours_json[e]["row_count"]
+    ours_med = {e: statistics.median(ours_times[e]) for e in engines}
     duck_med = statistics.median(duck_times)
-    report = compare(ours_json, duck_rows, exact)
     import duckdb
 
     lines = [
@@ -192,12 +203,17 @@ def main() -> int:
         "",
         "| tool | median wall time | runs | peak RSS (median) |",
         "|---|---:|---|---:|",
-        f"| `govgraph profile --json` | {ours_med:.2f} s | {', '.join(f'{t:.2f}' for t in ours_times)} | "
-        f"{statistics.median(ours_rss):.0f} MiB |",
+    ] + [
+        f"| `govgraph profile --json --engine {e}` | {ours_med[e]:.2f} s | "
+        f"{', '.join(f'{t:.2f}' for t in ours_times[e])} | {statistics.median(ours_rss[e]):.0f} MiB |"
+        for e in engines
+    ] + [
         f"| DuckDB `SUMMARIZE` | {duck_med:.2f} s | {', '.join(f'{t:.2f}' for t in duck_times)} | "
         f"{statistics.median(duck_rss):.0f} MiB |",
         "",
-        f"Ratio govgraph / DuckDB: **{ours_med / duck_med:.2f}×** (target ≤ 1.5×). govgraph's "
+        "Ratio govgraph / DuckDB: "
+        + "; ".join(f"{e} **{ours_med[e] / duck_med:.2f}×**" for e in engines)
+        + " (target ≤ 1.5×). govgraph's "
         f"time includes process start and JSON output; DuckDB's excludes its import "
         f"(median {statistics.median(duck_imports):.2f} s).",
         "",
@@ -209,17 +225,24 @@ def main() -> int:
         "govgraph's exact distinct counts (up to 100,000 values) must be equal, its "
         "HyperLogLog estimates within 2%, its quartiles equal.",
         "",
-        "| column | type | agrees | differs | distinct: govgraph / SUMMARIZE / exact |",
-        "|---|---|---|---|---:|",
     ]
     failures = 0
-    for r in report:
-        ok = [k for k, v in r["checks"].items() if v]
-        bad = [k for k, v in r["checks"].items() if not v]
-        failures += len(bad)
-        lines.append(f"| {r['column']} | {r['ours']} | {', '.join(ok)} | {', '.join(bad) or '—'} | "
-                     f"{'~' if r['approximate'] else ''}{r['distinct'][0]:,} / {r['distinct'][1]:,} / "
-                     f"{r['distinct'][2]:,} |")
+    for e in engines:
+        report = compare(ours_json[e], duck_rows, exact)
+        lines += [
+            "",
+            f"Engine `{e}`:",
+            "",
+            "| column | type | agrees | differs | distinct: govgraph / SUMMARIZE / exact |",
+            "|---|---|---|---|---:|",
+        ]
+        for r in report:
+            ok = [k for k, v in r["checks"].items() if v]
+            bad = [k for k, v in r["checks"].items() if not v]
+            failures += len(bad)
+            lines.append(f"| {r['column']} | {r['ours']} | {', '.join(ok)} | {', '.join(bad) or '—'} | "
+                         f"{'~' if r['approximate'] else ''}{r['distinct'][0]:,} / {r['distinct'][1]:,} / "
+                         f"{r['distinct'][2]:,} |")
     labels = ", ".join(f"{c['name']}: {c['category']}" for c in classified)
     lines += [
         "",
@@ -237,7 +260,8 @@ def main() -> int:
         "",
     ]
     Path(args.out).write_text("\n".join(lines) + "\n")
-    print(f"ratio {ours_med / duck_med:.2f}; {failures} statistics differ; wrote {args.out}")
+    ratios = ", ".join(f"{e} {ours_med[e] / duck_med:.2f}" for e in engines)
+    print(f"ratio {ratios}; {failures} statistics differ; wrote {args.out}")
     return 0
 
 

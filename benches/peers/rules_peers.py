@@ -3,7 +3,11 @@
 with DuckDB, on the same file, on the same machine, in one run; compare wall time, peak memory
 and the failing-row counts; write benches/RULES.md.
 
-    python benches/peers/rules_peers.py [--data DIR] [--runs 3] [--out benches/RULES.md]
+    python benches/peers/rules_peers.py [--engines native,datafusion] [--data DIR] [--runs 3]
+        [--out benches/RULES.md]
+
+`--engines` lists the file engines the bench runs with; DataFusion's bench is built with
+`--features datafusion`.
 
 govgraph's side is `cargo bench --bench rules` (built here without RocksDB: its catalog is in
 memory): each run is a whole `quality run` without profiling: catalog read, PII detection for
@@ -55,10 +59,11 @@ print(json.dumps({"seconds": t1 - t0, "failed": {
 """
 
 
-def bench_executable() -> str:
+def bench_executable(datafusion: bool) -> str:
+    features = ["--features", "datafusion"] if datafusion else []
     out = subprocess.run(
-        ["cargo", "bench", "--locked", "--no-default-features", "--bench", "rules", "--no-run",
-         "--message-format=json"],
+        ["cargo", "bench", "--locked", "--no-default-features", *features, "--bench", "rules",
+         "--no-run", "--message-format=json"],
         check=True, capture_output=True, text=True,
     ).stdout
     for line in out.splitlines():
@@ -74,15 +79,19 @@ def main() -> int:
     ap.add_argument("--data", default=os.path.expanduser("~/.cache/govgraph/tpch"))
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--out", default="benches/RULES.md")
+    ap.add_argument("--engines", default="native,datafusion")
     args = ap.parse_args()
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     data = Path(args.data)
     data.mkdir(parents=True, exist_ok=True)
     parquet = data / "lineitem-duckdb-sf1.parquet"
     if not parquet.exists():
         make_lineitem(parquet)
-    exe = bench_executable()
-    wall, rss, out = run_measured([exe, str(parquet), str(args.runs)])
-    ours = json.loads(out)
+    exe = bench_executable("datafusion" in engines)
+    ours = {}
+    for e in engines:
+        _, _, out = run_measured([exe, str(parquet), str(args.runs), e])
+        ours[e] = json.loads(out)
     duck_times, duck_rss, duck_failed = [], [], None
     for _ in range(args.runs):
         _, rss_d, out = run_measured([sys.executable, "-c", DUCKDB_CHILD % parquet.as_posix()])
@@ -90,8 +99,9 @@ def main() -> int:
         duck_times.append(doc["seconds"])
         duck_rss.append(rss_d)
         duck_failed = doc["failed"]
-    ours_med = statistics.median(ours["times"])
+    ours_med = {e: statistics.median(ours[e]["times"]) for e in engines}
     duck_med = statistics.median(duck_times)
+    first = ours[engines[0]]
     import duckdb
 
     lines = [
@@ -99,33 +109,42 @@ def main() -> int:
         "",
         f"Written by `benches/peers/rules_peers.py` on {time.strftime('%Y-%m-%d')}: "
         f"{os.cpu_count()} CPUs, {platform.machine()}, DuckDB {duckdb.__version__}, "
-        f"{args.runs} runs each, on one Parquet file of {ours['rows']:,} rows "
+        f"{args.runs} runs each, on one Parquet file of {first['rows']:,} rows "
         f"({parquet.stat().st_size / 2**20:.0f} MiB).",
         "",
         "| tool | median wall time | runs | peak RSS |",
         "|---|---:|---|---:|",
-        f"| govgraph `quality run` (8 rules, one pass, no profile) | {ours_med:.2f} s | "
-        f"{', '.join(f'{t:.2f}' for t in ours['times'])} | {ours['peak_rss_mib']:.0f} MiB |",
+    ] + [
+        f"| govgraph `quality run --engine {e}` (8 rules, no profile) | {ours_med[e]:.2f} s | "
+        f"{', '.join(f'{t:.2f}' for t in ours[e]['times'])} | {ours[e]['peak_rss_mib']:.0f} MiB |"
+        for e in engines
+    ] + [
         f"| DuckDB (one aggregate query + one GROUP BY) | {duck_med:.2f} s | "
         f"{', '.join(f'{t:.2f}' for t in duck_times)} | {statistics.median(duck_rss):.0f} MiB |",
         "",
-        f"Ratio govgraph / DuckDB: **{ours_med / duck_med:.1f}×**. govgraph's time is a whole "
-        "assessment (catalog read, PII detection on a sample, the pass over the file, scoring, "
+        "Ratio govgraph / DuckDB: "
+        + "; ".join(f"{e} **{ours_med[e] / duck_med:.1f}×**" for e in engines)
+        + ". govgraph's time is a whole "
+        "assessment (catalog read, PII detection on a sample, the rules over the file, scoring, "
         "storing the run); DuckDB's is its two queries. govgraph's peak RSS is the bench "
-        "process's, with the in-memory catalog.",
+        "process's, with the in-memory catalog (one process runs every timed run of an engine).",
         "",
-        "| rule | govgraph failed | DuckDB failed | agree |",
-        "|---|---:|---:|---|",
+        "| rule | " + " | ".join(f"govgraph {e} failed" for e in engines)
+        + " | DuckDB failed | agree |",
+        "|---|" + "---:|" * len(engines) + "---:|---|",
     ]
     disagree = 0
-    for r in ours["results"]:
+    for i, r in enumerate(first["results"]):
         theirs = duck_failed.get(r["rule"])
-        same = theirs == r["failed"]
+        counts = [ours[e]["results"][i]["failed"] for e in engines]
+        same = all(c == theirs for c in counts)
         disagree += 0 if same else 1
-        lines.append(f"| {r['rule']} | {r['failed']:,} | {theirs:,} | {'yes' if same else 'NO'} |")
+        lines.append(f"| {r['rule']} | " + " | ".join(f"{c:,}" for c in counts)
+                     + f" | {theirs:,} | {'yes' if same else 'NO'} |")
     lines.append("")
     Path(args.out).write_text("\n".join(lines) + "\n")
-    print(f"ratio {ours_med / duck_med:.1f}; {disagree} counts differ; wrote {args.out}")
+    ratios = ", ".join(f"{e} {ours_med[e] / duck_med:.1f}" for e in engines)
+    print(f"ratio {ratios}; {disagree} counts differ; wrote {args.out}")
     return 1 if disagree else 0
 
 

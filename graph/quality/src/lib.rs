@@ -7,6 +7,7 @@
 //! Everything here is synchronous and knows nothing of HTTP or of LLMs.
 
 pub mod classify;
+pub mod engine;
 pub mod error;
 pub mod locate;
 pub mod profile;

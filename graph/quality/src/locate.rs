@@ -124,8 +124,16 @@ pub fn open_read_only(location: &str) -> Result<govgraph_connectors::postgres::C
 
 /// Profiles the data behind a dataset: the file, or the table by push-down.
 pub fn profile_source(source: &DatasetSource) -> Result<crate::profile::DatasetProfile> {
+    profile_source_with(source, crate::engine::FileEngine::Auto)
+}
+
+/// Profiles the data behind a dataset, a file with `engine`.
+pub fn profile_source_with(
+    source: &DatasetSource,
+    engine: crate::engine::FileEngine,
+) -> Result<crate::profile::DatasetProfile> {
     match source {
-        DatasetSource::File(path) => crate::profile::profile_file(path),
+        DatasetSource::File(path) => crate::profile::profile_file_with(path, engine),
         DatasetSource::Postgres {
             location,
             schema,

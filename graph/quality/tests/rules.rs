@@ -642,6 +642,7 @@ fn personal_data_is_masked_even_before_anyone_classified_it() {
     let quick = AssessOptions {
         profile: false,
         store: false,
+        ..AssessOptions::default()
     };
     let a = assess(&store, &key, quick).unwrap();
     let country = a

@@ -165,6 +165,53 @@ impl Accumulator {
         }
     }
 
+    /// Takes in what `other` saw of the same column, as though its rows came after these
+    /// (so the first values sampled for patterns stay the first). Distinct values stay exact
+    /// while the union fits [`EXACT_DISTINCT`]; beyond that the HyperLogLogs merge.
+    #[cfg_attr(not(feature = "datafusion"), allow(dead_code))]
+    pub(crate) fn merge(&mut self, other: Accumulator) {
+        self.rows += other.rows;
+        self.nulls += other.nulls;
+        if other.n > 0 {
+            let n = self.n + other.n;
+            let delta = other.mean - self.mean;
+            self.m2 += other.m2 + delta * delta * (self.n as f64) * (other.n as f64) / n as f64;
+            self.mean += delta * other.n as f64 / n as f64;
+            self.n = n;
+        }
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+        self.numbers.extend(other.numbers);
+        if let Some(m) = other.text_min
+            && self.text_min.as_deref().is_none_or(|x| m.as_str() < x)
+        {
+            self.text_min = Some(m);
+        }
+        if let Some(m) = other.text_max
+            && self.text_max.as_deref().is_none_or(|x| m.as_str() > x)
+        {
+            self.text_max = Some(m);
+        }
+        self.len_min = self.len_min.min(other.len_min);
+        self.len_max = self.len_max.max(other.len_max);
+        self.len_sum += other.len_sum;
+        self.hll.merge(&other.hll);
+        self.overflow |= other.overflow;
+        if !self.overflow {
+            for (k, c) in other.number_counts {
+                *self.number_counts.entry(k).or_default() += c;
+            }
+            for (k, c) in other.text_counts {
+                *self.text_counts.entry(k).or_default() += c;
+            }
+            if self.number_counts.len() + self.text_counts.len() > EXACT_DISTINCT {
+                self.overflow = true;
+            }
+        }
+        let room = PATTERN_SAMPLE.saturating_sub(self.sample.len());
+        self.sample.extend(other.sample.into_iter().take(room));
+    }
+
     /// A number as the column shows it.
     fn show(&self, x: f64) -> String {
         match self.kind {
@@ -454,5 +501,50 @@ mod tests {
         assert_eq!(p.mean, Some(3.0));
         assert!((p.stddev.unwrap_or(0.0) - 1.581_138_8).abs() < 1e-6);
         assert_eq!((p.q25, p.q50, p.q75), (json!(2), json!(3), json!(4)));
+    }
+
+    #[test]
+    fn merged_halves_profile_as_one_pass() {
+        let values: Vec<Option<f64>> = (0..5000)
+            .map(|i| (i % 13 != 0).then(|| f64::from((i * 7919) % 1013) / 4.0))
+            .collect();
+        let feed = |acc: &mut Accumulator, v: &Option<f64>| match v {
+            Some(x) => acc.number(*x),
+            None => acc.null(),
+        };
+        let mut whole = Accumulator::new("x", Kind::Decimal(2));
+        values.iter().for_each(|v| feed(&mut whole, v));
+        let (a, b) = values.split_at(1700);
+        let mut first = Accumulator::new("x", Kind::Decimal(2));
+        a.iter().for_each(|v| feed(&mut first, v));
+        let mut second = Accumulator::new("x", Kind::Decimal(2));
+        b.iter().for_each(|v| feed(&mut second, v));
+        first.merge(second);
+        let (w, m) = (whole.finish(), first.finish());
+        assert!((w.mean.unwrap_or(0.0) - m.mean.unwrap_or(1.0)).abs() < 1e-9);
+        assert!((w.stddev.unwrap_or(0.0) - m.stddev.unwrap_or(1.0)).abs() < 1e-9);
+        let strip = |mut p: ColumnProfile| {
+            p.mean = None;
+            p.stddev = None;
+            p
+        };
+        assert_eq!(strip(w), strip(m));
+        // Beyond the exact limit the sketches merge: the estimate is the one-pass estimate.
+        let mut whole = Accumulator::new("t", Kind::Text);
+        let mut first = Accumulator::new("t", Kind::Text);
+        let mut second = Accumulator::new("t", Kind::Text);
+        for i in 0..(EXACT_DISTINCT + 5000) {
+            let v = format!("v{i}");
+            whole.text(&v);
+            if i % 2 == 0 {
+                first.text(&v);
+            } else {
+                second.text(&v);
+            }
+        }
+        first.merge(second);
+        let (w, m) = (whole.finish(), first.finish());
+        assert!(w.distinct_is_approximate && m.distinct_is_approximate);
+        assert_eq!(w.distinct_count, m.distinct_count);
     }
 }

@@ -21,9 +21,9 @@ use crate::sample::is_null;
 /// Records read per batch from a Parquet column.
 const BATCH: usize = 16_384;
 
-/// Profiles every row of a data file. The format comes from the extension, as for
-/// [`crate::sample::sample_file`].
-pub fn profile_file(path: &Path) -> Result<DatasetProfile> {
+/// Profiles every row of a data file with govgraph's own readers. The format comes from the
+/// extension, as for [`crate::sample::sample_file`].
+pub fn profile_file_natively(path: &Path) -> Result<DatasetProfile> {
     let location = path.display().to_string();
     let columns = match crate::sample::extension(path).as_str() {
         "parquet" | "pq" => std::panic::catch_unwind(|| parquet_columns(path, &location))
@@ -243,7 +243,7 @@ fn parquet_columns(path: &Path, location: &str) -> Result<Vec<super::ColumnProfi
 
 /// What every non-null value of a text column fits so far.
 #[derive(Debug, Clone, Copy)]
-struct Guess {
+pub(crate) struct Guess {
     seen: bool,
     boolean: bool,
     integer: bool,
@@ -266,7 +266,7 @@ impl Default for Guess {
 }
 
 impl Guess {
-    fn observe(&mut self, v: &str) {
+    pub(crate) fn observe(&mut self, v: &str) {
         let t = v.trim();
         self.seen = true;
         if self.boolean {
@@ -293,7 +293,20 @@ impl Guess {
         }
     }
 
-    fn kind(self) -> Kind {
+    /// What both halves of a column fit.
+    #[cfg_attr(not(feature = "datafusion"), allow(dead_code))]
+    pub(crate) fn merge(self, other: Guess) -> Guess {
+        Guess {
+            seen: self.seen || other.seen,
+            boolean: self.boolean && other.boolean,
+            integer: self.integer && other.integer,
+            float: self.float && other.float,
+            date: self.date && other.date,
+            timestamp: self.timestamp && other.timestamp,
+        }
+    }
+
+    pub(crate) fn kind(self) -> Kind {
         match self {
             Guess { seen: false, .. } => Kind::Text,
             Guess { boolean: true, .. } => Kind::Boolean,
@@ -309,7 +322,7 @@ impl Guess {
 }
 
 /// Feeds one text value to a column whose kind is settled.
-fn feed(acc: &mut Accumulator, v: Option<&str>) {
+pub(crate) fn feed(acc: &mut Accumulator, v: Option<&str>) {
     let Some(v) = v.filter(|v| !is_null(v)) else {
         acc.null();
         return;

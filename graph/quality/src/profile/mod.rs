@@ -2,14 +2,17 @@
 //! HyperLogLog, and labelled approximate), min, max, mean, standard deviation, quartiles, the
 //! most frequent values, string lengths, format patterns and the inferred semantic type.
 //!
-//! Files are streamed: Parquet in one pass, column by column with the typed column readers
-//! (columns in parallel); CSV/TSV and JSON lines in two passes, the first settling each
-//! column's type, the second profiling it, so memory does not grow with the rows. The same metric
+//! Files are streamed into [`Accumulator`]s, by either engine ([`FileEngine`]). Natively:
+//! Parquet in one pass, column by column with the typed column readers (columns in parallel);
+//! CSV/TSV and JSON lines in two passes, the first settling each column's type, the second
+//! profiling it, so memory does not grow with the rows. Through DataFusion (the `datafusion`
+//! feature): each partition's Arrow batches feed accumulators of their own, merged in file
+//! order; text files are read as text and their kinds settled by the same rules. The same metric
 //! definitions hold for every source: quartiles are the values at rank ⌊q·(n−1)⌋ of the
 //! sorted non-null numbers (dates by day), the standard deviation is the sample one.
 
 pub(crate) mod accumulate;
-mod files;
+pub(crate) mod files;
 pub mod postgres;
 pub(crate) mod sketch;
 pub mod store;
@@ -19,7 +22,26 @@ use serde_json::Value;
 
 pub(crate) use accumulate::Accumulator;
 pub use accumulate::Kind;
-pub use files::profile_file;
+pub use files::profile_file_natively;
+
+use crate::engine::FileEngine;
+use crate::error::Result;
+
+/// Profiles every row of a data file with the engine this build prefers (see
+/// [`FileEngine::Auto`]).
+pub fn profile_file(path: &std::path::Path) -> Result<DatasetProfile> {
+    profile_file_with(path, FileEngine::Auto)
+}
+
+/// Profiles every row of a data file with `engine`. Both engines compute the same metrics,
+/// by the definitions above.
+pub fn profile_file_with(path: &std::path::Path, engine: FileEngine) -> Result<DatasetProfile> {
+    match engine.resolve()? {
+        #[cfg(feature = "datafusion")]
+        FileEngine::DataFusion => crate::engine::DataFusionRunner.profile(path),
+        _ => profile_file_natively(path),
+    }
+}
 
 /// Distinct values are counted exactly up to this many, then estimated.
 pub const EXACT_DISTINCT: usize = 100_000;

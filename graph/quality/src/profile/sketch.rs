@@ -94,6 +94,14 @@ impl Hll {
         }
     }
 
+    /// The union of two sketches: the larger register wins.
+    #[cfg_attr(not(feature = "datafusion"), allow(dead_code))]
+    pub(crate) fn merge(&mut self, other: &Hll) {
+        for (r, o) in self.registers.iter_mut().zip(&other.registers) {
+            *r = (*r).max(*o);
+        }
+    }
+
     pub(crate) fn estimate(&self) -> u64 {
         let m = self.registers.len() as f64;
         let alpha = 0.7213 / (1.0 + 1.079 / m);

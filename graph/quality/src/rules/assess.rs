@@ -4,6 +4,7 @@
 //! profile.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 use govgraph_graph::GraphStore;
 use govgraph_graph::iri::DatasetKey;
@@ -16,6 +17,7 @@ use super::store::{StoredRun, now_stamp, store_run};
 use super::suggest::{CatalogFacts, Suggestion, assign_iris, catalog_facts, suggest};
 use super::text;
 use super::{Check, Rule, UnreadableRule, catalog_columns, catalog_rules};
+use crate::engine::FileEngine;
 use crate::error::{Error, Result};
 use crate::locate::{DatasetSource, locate, open_read_only};
 use crate::profile::DatasetProfile;
@@ -63,6 +65,8 @@ pub struct AssessOptions {
     pub profile: bool,
     /// Store the run in the graph.
     pub store: bool,
+    /// What reads data files (PostgreSQL tables are always checked by push-down).
+    pub engine: FileEngine,
 }
 
 impl Default for AssessOptions {
@@ -70,6 +74,7 @@ impl Default for AssessOptions {
         Self {
             profile: true,
             store: true,
+            engine: FileEngine::Auto,
         }
     }
 }
@@ -119,10 +124,33 @@ fn referenced(dataset: &DatasetKey, references: &str) -> DatasetKey {
     }
 }
 
-fn profile_of(dataset: &DatasetKey, source: &DatasetSource) -> Result<DatasetProfile> {
-    let mut profile = crate::locate::profile_source(source)?;
+fn profile_of(
+    dataset: &DatasetKey,
+    source: &DatasetSource,
+    engine: FileEngine,
+) -> Result<DatasetProfile> {
+    let mut profile = crate::locate::profile_source_with(source, engine)?;
     profile.dataset = format!("{}/{}", dataset.system, dataset.name);
     Ok(profile)
+}
+
+/// The file a reference rule's dataset lives in.
+fn parent_file(
+    store: &GraphStore,
+    dataset: &DatasetKey,
+    rule: &Rule,
+) -> std::result::Result<PathBuf, String> {
+    let Check::Referential { references, .. } = &rule.check else {
+        return Err("not a reference rule".to_owned());
+    };
+    let parent = referenced(dataset, references);
+    match locate(store, &parent).map_err(|e| e.to_string())? {
+        DatasetSource::File(p) => Ok(p),
+        DatasetSource::Postgres { .. } => Err(format!(
+            "{}/{} lives in PostgreSQL; a file cannot be checked against it",
+            parent.system, parent.name
+        )),
+    }
 }
 
 /// Assesses `dataset`.
@@ -141,7 +169,7 @@ pub fn assess(
     // The profile already judged every column's semantic type from its first values; without
     // one, a sample is classified for the same purpose.
     let detected = if options.profile {
-        let profile = profile_of(dataset, &source)?;
+        let profile = profile_of(dataset, &source, options.engine)?;
         if options.store {
             profile_graph =
                 Some(crate::profile::store::store_profile(store, dataset, &profile)?.graph);
@@ -169,28 +197,33 @@ pub fn assess(
     let (row_count, results, where_) = match &source {
         DatasetSource::File(path) => {
             let mut parents = |rule: &Rule| -> std::result::Result<KeySet, String> {
-                let Check::Referential {
-                    references,
-                    columns,
-                } = &rule.check
-                else {
+                let Check::Referential { columns, .. } = &rule.check else {
                     return Err("not a reference rule".to_owned());
                 };
-                let parent = referenced(dataset, references);
                 let to = if columns.is_empty() {
                     rule.columns.clone()
                 } else {
                     columns.clone()
                 };
-                match locate(store, &parent).map_err(|e| e.to_string())? {
-                    DatasetSource::File(p) => file_keys(&p, &to).map_err(|e| e.to_string()),
-                    DatasetSource::Postgres { .. } => Err(format!(
-                        "{}/{} lives in PostgreSQL; a file cannot be checked against it",
-                        parent.system, parent.name
-                    )),
-                }
+                file_keys(&parent_file(store, dataset, rule)?, &to).map_err(|e| e.to_string())
             };
-            let (rows, results) = run_file(path, &columns, &rules, &mut parents, &run_options)?;
+            let (rows, results) = match options.engine.resolve()? {
+                #[cfg(feature = "datafusion")]
+                FileEngine::DataFusion => {
+                    let mut parent = |rule: &Rule| -> std::result::Result<PathBuf, String> {
+                        parent_file(store, dataset, rule)
+                    };
+                    super::run::run_sql(
+                        &crate::engine::DataFusionRunner,
+                        path,
+                        &columns,
+                        &rules,
+                        &mut parent,
+                        &run_options,
+                    )?
+                }
+                _ => run_file(path, &columns, &rules, &mut parents, &run_options)?,
+            };
             (rows, results, path.display().to_string())
         }
         DatasetSource::Postgres {
@@ -289,7 +322,7 @@ pub fn suggestion_inputs(
         )));
     }
     let profile = match locate(store, dataset) {
-        Ok(source) => Some(profile_of(dataset, &source)?),
+        Ok(source) => Some(profile_of(dataset, &source, FileEngine::Auto)?),
         Err(Error::NotFound(_)) => None,
         Err(e) => return Err(e),
     };

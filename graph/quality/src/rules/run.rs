@@ -484,6 +484,304 @@ pub fn run_file(
     Ok((rows, results))
 }
 
+/// Finds the data file a reference rule points to, or says why it cannot.
+pub type ParentFile<'a> = dyn FnMut(&Rule) -> std::result::Result<std::path::PathBuf, String> + 'a;
+
+/// The column numbering a value's repeats in a uniqueness rule's sample query.
+const REPEAT: &str = "govgraph_repeat";
+
+/// What a rule becomes in the SQL run.
+enum Planned {
+    /// Its failing rows are counted by aggregate `n` of the one scan; `predicate` selects them.
+    Counted(usize, String),
+    /// Its newest value is aggregate `n` of the scan.
+    Newest(usize),
+    RowCount,
+    /// Its own query counts the failing rows; another selects a few of them.
+    Own {
+        count: String,
+        rows: String,
+    },
+    /// The native row evaluator runs it (the engine cannot), after the scan.
+    Native,
+    Failed(String),
+}
+
+/// Runs `rules` over a file through `runner` (the engine's SQL): one scan counts the failing
+/// rows of every row check and the newest value of every freshness check; uniqueness and
+/// references run a query each; a few failing rows are then selected for every failed rule.
+/// A rule the engine cannot plan (a regular expression the engine does not accept, a type it
+/// cannot compare) is run by the native row evaluator instead, so the results never depend on
+/// the engine. `columns` are the catalog's columns; `parent` locates a referenced dataset's
+/// file.
+pub fn run_sql(
+    runner: &dyn crate::engine::SqlRunner,
+    path: &Path,
+    columns: &[String],
+    rules: &[Rule],
+    parent: &mut ParentFile<'_>,
+    options: &RunOptions,
+) -> Result<(u64, Vec<RuleResult>)> {
+    use crate::engine::TableFile;
+    let _span = tracing::info_span!(
+        "rules.run_sql",
+        engine = runner.engine(),
+        rules = rules.len()
+    )
+    .entered();
+    let mut tables = vec![TableFile {
+        name: "t".to_owned(),
+        path: path.to_path_buf(),
+    }];
+    let mut aggregates = vec!["count(*)".to_owned()];
+    let mut plans: Vec<Planned> = Vec::with_capacity(rules.len());
+    for rule in rules {
+        let cols: Vec<String> = rule.columns.iter().map(|c| quote_ident(c)).collect();
+        let plan = match &rule.check {
+            Check::RowCount { .. } => Planned::RowCount,
+            Check::Freshness { column, .. } => {
+                aggregates.push(format!("CAST(max({}) AS VARCHAR)", quote_ident(column)));
+                Planned::Newest(aggregates.len() - 1)
+            }
+            Check::Unique if cols.is_empty() => {
+                Planned::Failed("a uniqueness rule needs columns".to_owned())
+            }
+            Check::Unique => {
+                let list = cols.join(", ");
+                let not_null = cols
+                    .iter()
+                    .map(|c| format!("{c} IS NOT NULL"))
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
+                Planned::Own {
+                    count: format!(
+                        "SELECT CAST(COALESCE(sum(n - 1), 0) AS BIGINT) FROM (SELECT count(*) AS n FROM t WHERE {not_null} GROUP BY {list} HAVING count(*) > 1) AS g"
+                    ),
+                    // The repeats only, as the native evaluator counts them (the first row of
+                    // each value is not a failure).
+                    rows: format!(
+                        "SELECT * FROM (SELECT t.*, row_number() OVER (PARTITION BY {list}) AS {REPEAT} FROM t WHERE {not_null}) AS r WHERE {REPEAT} > 1 LIMIT {SAMPLE_ROWS}"
+                    ),
+                }
+            }
+            Check::Referential { .. } if cols.is_empty() => {
+                Planned::Failed("a reference rule needs columns".to_owned())
+            }
+            Check::Referential { columns: to, .. } => match parent(rule) {
+                Err(e) => Planned::Failed(e),
+                Ok(file) => {
+                    let name = format!("p{}", tables.len());
+                    tables.push(TableFile { name: name.clone(), path: file });
+                    let to: Vec<String> = if to.is_empty() {
+                        rule.columns.clone()
+                    } else {
+                        to.clone()
+                    };
+                    let matches = cols
+                        .iter()
+                        .zip(&to)
+                        .map(|(c, p)| format!("{name}.{} = t.{c}", quote_ident(p)))
+                        .collect::<Vec<_>>()
+                        .join(" AND ");
+                    let not_null = cols
+                        .iter()
+                        .map(|c| format!("t.{c} IS NOT NULL"))
+                        .collect::<Vec<_>>()
+                        .join(" AND ");
+                    let predicate =
+                        format!("{not_null} AND NOT EXISTS (SELECT 1 FROM {name} WHERE {matches})");
+                    Planned::Own {
+                        count: format!("SELECT count(*) FROM t WHERE {predicate}"),
+                        rows: format!("SELECT t.* FROM t WHERE {predicate} LIMIT {SAMPLE_ROWS}"),
+                    }
+                }
+            },
+            Check::CustomSql { expression }
+                if is_query(expression) && counted_condition(expression).is_none() =>
+            {
+                Planned::Failed(
+                    "this rule is a whole SQL query; it runs on the database it was written for, not on files"
+                        .to_owned(),
+                )
+            }
+            check => match check.failing_predicate(&rule.columns) {
+                Some(predicate) => {
+                    aggregates.push(format!(
+                        "CAST(COALESCE(sum(CASE WHEN {predicate} THEN 1 ELSE 0 END), 0) AS BIGINT)"
+                    ));
+                    Planned::Counted(aggregates.len() - 1, predicate)
+                }
+                None => Planned::Failed("the rule names no column".to_owned()),
+            },
+        };
+        plans.push(plan);
+    }
+    // The scan; when the engine rejects it, each aggregate is tried alone to find the rules
+    // it cannot run, and those go to the native evaluator.
+    let scan = format!("SELECT {} FROM t", aggregates.join(", "));
+    let mut own: Vec<String> = Vec::new();
+    for p in &plans {
+        if let Planned::Own { count, .. } = p {
+            own.push(count.clone());
+        }
+    }
+    let mut queries = vec![scan];
+    queries.extend(own);
+    let mut answers = runner.run_each(&queries, &tables, 1).into_iter();
+    let scanned = answers.next().unwrap_or_else(|| Ok(Default::default()));
+    let (rows, values): (u64, Vec<Option<String>>) = match scanned {
+        Ok(out) => {
+            let rows = out.cell(0).and_then(|c| c.parse().ok()).unwrap_or(0);
+            (rows, out.rows.into_iter().next().unwrap_or_default())
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "the engine rejected the scan; trying each rule alone");
+            let alone: Vec<String> = aggregates
+                .iter()
+                .map(|a| format!("SELECT count(*), {a} FROM t"))
+                .collect();
+            let outs = runner.run_each(&alone, &tables, 1);
+            let mut values = vec![None; aggregates.len()];
+            let mut rows = None;
+            for (i, out) in outs.iter().enumerate() {
+                match out {
+                    Ok(o) => {
+                        rows = rows.or_else(|| o.cell(0).and_then(|c| c.parse::<u64>().ok()));
+                        values[i] = o.cell(1).map(str::to_owned);
+                    }
+                    Err(e) if i == 0 => {
+                        // The engine cannot read the file at all: the native readers do.
+                        tracing::debug!(error = %e, "the engine cannot read the file");
+                        let mut keys = |rule: &Rule| native_keys(parent, rule);
+                        return run_file(path, columns, rules, &mut keys, options);
+                    }
+                    Err(_) => {
+                        for p in plans.iter_mut() {
+                            if matches!(p, Planned::Counted(n, _) | Planned::Newest(n) if *n == i) {
+                                *p = Planned::Native;
+                            }
+                        }
+                    }
+                }
+            }
+            (rows.unwrap_or(0), values)
+        }
+    };
+    let now = options.now();
+    let mut results: Vec<RuleResult> = Vec::with_capacity(rules.len());
+    let mut samples: Vec<(usize, String)> = Vec::new();
+    let mut native: Vec<usize> = Vec::new();
+    for (i, (rule, plan)) in rules.iter().zip(&plans).enumerate() {
+        let mut r = RuleResult::new(rule);
+        let value = |n: &usize| values.get(*n).cloned().flatten();
+        let r = match plan {
+            Planned::Failed(why) => r.error(why.clone()),
+            Planned::Native => {
+                native.push(i);
+                r
+            }
+            Planned::RowCount => match &rule.check {
+                Check::RowCount { min, max } => row_count(r, rows, *min, *max).settle(&rule.check),
+                _ => r,
+            },
+            Planned::Newest(n) => match &rule.check {
+                Check::Freshness { max_age_hours, .. } => {
+                    freshness(r, value(n).as_deref(), *max_age_hours, now).settle(&rule.check)
+                }
+                _ => r,
+            },
+            Planned::Counted(n, predicate) => {
+                r.checked = rows;
+                r.failed = value(n).and_then(|v| v.parse().ok()).unwrap_or(0);
+                let r = r.settle(&rule.check);
+                if r.status == "fail" {
+                    samples.push((
+                        i,
+                        format!("SELECT * FROM t WHERE {predicate} LIMIT {SAMPLE_ROWS}"),
+                    ));
+                }
+                r
+            }
+            Planned::Own { rows: select, .. } => match answers.next() {
+                Some(Ok(out)) => {
+                    r.checked = rows;
+                    r.failed = out.cell(0).and_then(|v| v.parse().ok()).unwrap_or(0);
+                    let mut r = r.settle(&rule.check);
+                    if r.failed > 0 && matches!(rule.check, Check::Unique) {
+                        r.message = Some(format!(
+                            "{} {} a value already seen (of {} checked)",
+                            r.failed,
+                            plural(r.failed, "row repeats", "rows repeat"),
+                            r.checked
+                        ));
+                    }
+                    if r.status == "fail" {
+                        samples.push((i, select.clone()));
+                    }
+                    r
+                }
+                Some(Err(e)) => {
+                    tracing::debug!(rule = %rule.key, error = %e, "left to the native evaluator");
+                    native.push(i);
+                    r
+                }
+                None => r.error("the engine gave no answer"),
+            },
+        };
+        results.push(r);
+    }
+    // A few failing rows of every failed rule, whole, with personal data masked.
+    if !samples.is_empty() {
+        let sqls: Vec<String> = samples.iter().map(|(_, s)| s.clone()).collect();
+        for ((i, _), out) in samples
+            .iter()
+            .zip(runner.run_each(&sqls, &tables, SAMPLE_ROWS))
+        {
+            let Ok(out) = out else { continue };
+            let names: Vec<String> = out.columns.iter().map(|c| c.name.clone()).collect();
+            if let Some(r) = results.get_mut(*i) {
+                r.samples = out
+                    .rows
+                    .iter()
+                    .map(|row| {
+                        let cells: Vec<Option<&str>> = row.iter().map(|c| c.as_deref()).collect();
+                        let mut sample = options.sample(&names, &cells);
+                        sample.remove(REPEAT);
+                        sample
+                    })
+                    .collect();
+            }
+        }
+    }
+    if !native.is_empty() {
+        let subset: Vec<Rule> = native
+            .iter()
+            .filter_map(|i| rules.get(*i).cloned())
+            .collect();
+        let mut keys = |rule: &Rule| native_keys(parent, rule);
+        let (_, done) = run_file(path, columns, &subset, &mut keys, options)?;
+        for (i, r) in native.iter().zip(done) {
+            if let Some(slot) = results.get_mut(*i) {
+                *slot = r;
+            }
+        }
+    }
+    Ok((rows, results))
+}
+
+/// The key values a reference rule's parent file holds, for the native evaluator.
+fn native_keys(parent: &mut ParentFile<'_>, rule: &Rule) -> std::result::Result<KeySet, String> {
+    let Check::Referential { columns: to, .. } = &rule.check else {
+        return Err("not a reference rule".to_owned());
+    };
+    let to = if to.is_empty() {
+        rule.columns.clone()
+    } else {
+        to.clone()
+    };
+    file_keys(&parent(rule)?, &to).map_err(|e| e.to_string())
+}
+
 /// The key values of `columns` in a file, for reference checks.
 pub fn file_keys(path: &Path, columns: &[String]) -> Result<KeySet> {
     let mut keys = KeySet::new();
