@@ -6,9 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use govgraph_connectors::files::{FilesOptions, ingest_files};
-use govgraph_graph::oxigraph::io::RdfFormat;
-use govgraph_graph::{DatasetKey, GraphStore, LoadOptions, LoadSource, NoProgress, StoreConfig};
+use govgraph_graph::{DatasetKey, GraphStore};
 use govgraph_quality::engine::{DataFusionRunner, FileEngine};
 use govgraph_quality::profile::{ColumnProfile, profile_file_with};
 use govgraph_quality::rules::assess::{AssessOptions, assess, masked_columns};
@@ -144,35 +142,10 @@ fn a_broken_file_is_an_error_that_names_it() {
     assert!(err.contains("broken.parquet"), "{err}");
 }
 
-fn shop() -> PathBuf {
-    root().join("tests/rules/shop")
-}
+mod common;
 
 fn catalog() -> (GraphStore, tempfile::TempDir) {
-    let store = GraphStore::in_memory(StoreConfig::default()).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    for f in ["orders.csv", "customers.csv"] {
-        std::fs::copy(shop().join(f), dir.path().join(f)).unwrap();
-    }
-    let options = FilesOptions {
-        system: Some("lake".to_owned()),
-        ..FilesOptions::default()
-    };
-    ingest_files(&store, dir.path(), &options, &NoProgress).unwrap();
-    let ttl = std::fs::read(shop().join("catalog.ttl")).unwrap();
-    store
-        .load(
-            vec![LoadSource::from_bytes(
-                "shop-rules",
-                "catalog.ttl",
-                RdfFormat::Turtle,
-                ttl,
-            )],
-            &LoadOptions::default(),
-            &NoProgress,
-        )
-        .unwrap();
-    (store, dir)
+    common::shop_catalog()
 }
 
 /// What a rule result must agree on across engines.

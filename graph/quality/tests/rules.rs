@@ -8,12 +8,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use govgraph_connectors::files::{FilesOptions, ingest_files};
-use govgraph_graph::oxigraph::io::RdfFormat;
 use govgraph_graph::oxigraph::model::Term;
-use govgraph_graph::{DatasetKey, GraphStore, LoadOptions, LoadSource, NoProgress, StoreConfig};
+use govgraph_graph::{DatasetKey, GraphStore, NoProgress, StoreConfig};
 use govgraph_quality::rules::assess::{AssessOptions, assess, masked_columns};
 use govgraph_quality::rules::export::{Format, export};
 use govgraph_quality::rules::run::{RunOptions, file_keys, parse_timestamp, run_file};
@@ -22,9 +21,9 @@ use govgraph_quality::rules::suggest::{catalog_facts, suggest};
 use govgraph_quality::rules::{Check, catalog_columns, catalog_rules};
 use govgraph_quality::{classify_table, sample};
 
-fn shop() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rules/shop")
-}
+mod common;
+
+use common::shop;
 
 /// The clock the expectations were written with.
 fn now() -> i64 {
@@ -46,30 +45,7 @@ fn catalog() -> (GraphStore, tempfile::TempDir) {
 }
 
 fn unclassified_catalog() -> (GraphStore, tempfile::TempDir) {
-    let store = GraphStore::in_memory(StoreConfig::default()).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    for f in ["orders.csv", "customers.csv"] {
-        std::fs::copy(shop().join(f), dir.path().join(f)).unwrap();
-    }
-    let options = FilesOptions {
-        system: Some("lake".to_owned()),
-        ..FilesOptions::default()
-    };
-    ingest_files(&store, dir.path(), &options, &NoProgress).unwrap();
-    let ttl = std::fs::read(shop().join("catalog.ttl")).unwrap();
-    store
-        .load(
-            vec![LoadSource::from_bytes(
-                "shop-rules",
-                "catalog.ttl",
-                RdfFormat::Turtle,
-                ttl,
-            )],
-            &LoadOptions::default(),
-            &NoProgress,
-        )
-        .unwrap();
-    (store, dir)
+    common::shop_catalog()
 }
 
 fn expect(name: &str, actual: &str) {

@@ -200,12 +200,11 @@ pub fn assess(
                 let Check::Referential { columns, .. } = &rule.check else {
                     return Err("not a reference rule".to_owned());
                 };
-                let to = if columns.is_empty() {
-                    rule.columns.clone()
-                } else {
-                    columns.clone()
-                };
-                file_keys(&parent_file(store, dataset, rule)?, &to).map_err(|e| e.to_string())
+                file_keys(
+                    &parent_file(store, dataset, rule)?,
+                    &super::run::parent_columns(rule, columns),
+                )
+                .map_err(|e| e.to_string())
             };
             let (rows, results) = match options.engine.resolve()? {
                 #[cfg(feature = "datafusion")]

@@ -572,24 +572,7 @@ pub fn run_sql(
                 Ok(file) => {
                     let name = format!("p{}", tables.len());
                     tables.push(TableFile { name: name.clone(), path: file });
-                    let to: Vec<String> = if to.is_empty() {
-                        rule.columns.clone()
-                    } else {
-                        to.clone()
-                    };
-                    let matches = cols
-                        .iter()
-                        .zip(&to)
-                        .map(|(c, p)| format!("{name}.{} = t.{c}", quote_ident(p)))
-                        .collect::<Vec<_>>()
-                        .join(" AND ");
-                    let not_null = cols
-                        .iter()
-                        .map(|c| format!("t.{c} IS NOT NULL"))
-                        .collect::<Vec<_>>()
-                        .join(" AND ");
-                    let predicate =
-                        format!("{not_null} AND NOT EXISTS (SELECT 1 FROM {name} WHERE {matches})");
+                    let predicate = orphans(&cols, &parent_columns(rule, to), &name);
                     Planned::Own {
                         count: format!("SELECT count(*) FROM t WHERE {predicate}"),
                         rows: format!("SELECT t.* FROM t WHERE {predicate} LIMIT {SAMPLE_ROWS}"),
@@ -774,12 +757,33 @@ fn native_keys(parent: &mut ParentFile<'_>, rule: &Rule) -> std::result::Result<
     let Check::Referential { columns: to, .. } = &rule.check else {
         return Err("not a reference rule".to_owned());
     };
-    let to = if to.is_empty() {
+    file_keys(&parent(rule)?, &parent_columns(rule, to)).map_err(|e| e.to_string())
+}
+
+/// The referenced dataset's key columns: those the rule names, else the rule's own.
+pub fn parent_columns(rule: &Rule, to: &[String]) -> Vec<String> {
+    if to.is_empty() {
         rule.columns.clone()
     } else {
-        to.clone()
-    };
-    file_keys(&parent(rule)?, &to).map_err(|e| e.to_string())
+        to.to_vec()
+    }
+}
+
+/// The predicate that selects rows of `t` whose (quoted) key `columns` are all set but match
+/// no row of `parent` on `to`.
+fn orphans(columns: &[String], to: &[String], parent: &str) -> String {
+    let matches = columns
+        .iter()
+        .zip(to)
+        .map(|(c, p)| format!("p.{} = t.{c}", quote_ident(p)))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    let not_null = columns
+        .iter()
+        .map(|c| format!("t.{c} IS NOT NULL"))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    format!("{not_null} AND NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE {matches})")
 }
 
 /// The key values of `columns` in a file, for reference checks.
@@ -939,25 +943,10 @@ fn run_one(
                 return Err("a reference rule needs columns".to_owned());
             }
             let (schema, table) = parent(rule)?;
-            let to: Vec<String> = if columns.is_empty() {
-                rule.columns.clone()
-            } else {
-                columns.clone()
-            };
-            let matches = cols
-                .iter()
-                .zip(&to)
-                .map(|(c, p)| format!("p.{} = t.{c}", quote_ident(p)))
-                .collect::<Vec<_>>()
-                .join(" AND ");
-            let not_null = cols
-                .iter()
-                .map(|c| format!("t.{c} IS NOT NULL"))
-                .collect::<Vec<_>>()
-                .join(" AND ");
-            format!(
-                "{not_null} AND NOT EXISTS (SELECT 1 FROM {} AS p WHERE {matches})",
-                qualified(&schema, &table)
+            orphans(
+                &cols,
+                &parent_columns(rule, columns),
+                &qualified(&schema, &table),
             )
         }
         Check::CustomSql { expression }
