@@ -369,13 +369,8 @@ pub fn run_file(
                 Check::Freshness { column, .. } => {
                     Evaluator::Freshness(index(column).unwrap_or_default(), None)
                 }
-                Check::CustomSql { expression }
-                    if is_query(expression) && counted_condition(expression).is_none() =>
-                {
-                    Evaluator::Failed(
-                    "this rule is a whole SQL query; it runs on the database it was written for, not on files"
-                        .to_owned(),
-                    )
+                Check::CustomSql { expression } if whole_query(expression) => {
+                    Evaluator::Failed(WHOLE_QUERY_ON_FILES.to_owned())
                 }
                 check => match check.failing_predicate(&r.columns) {
                     Some(sql) => match Predicate::parse(&sql, &columns) {
@@ -487,6 +482,15 @@ pub fn run_file(
 /// Finds the data file a reference rule points to, or says why it cannot.
 pub type ParentFile<'a> = dyn FnMut(&Rule) -> std::result::Result<std::path::PathBuf, String> + 'a;
 
+/// Why a custom rule that is a whole query does not run on a file.
+const WHOLE_QUERY_ON_FILES: &str =
+    "this rule is a whole SQL query; it runs on the database it was written for, not on files";
+
+/// Whether a custom rule is a whole query (rather than a condition or a counted condition).
+fn whole_query(expression: &str) -> bool {
+    is_query(expression) && counted_condition(expression).is_none()
+}
+
 /// The column numbering a value's repeats in a uniqueness rule's sample query.
 const REPEAT: &str = "govgraph_repeat";
 
@@ -571,7 +575,10 @@ pub fn run_sql(
                 Err(e) => Planned::Failed(e),
                 Ok(file) => {
                     let name = format!("p{}", tables.len());
-                    tables.push(TableFile { name: name.clone(), path: file });
+                    tables.push(TableFile {
+                        name: name.clone(),
+                        path: file,
+                    });
                     let predicate = orphans(&cols, &parent_columns(rule, to), &name);
                     Planned::Own {
                         count: format!("SELECT count(*) FROM t WHERE {predicate}"),
@@ -579,13 +586,8 @@ pub fn run_sql(
                     }
                 }
             },
-            Check::CustomSql { expression }
-                if is_query(expression) && counted_condition(expression).is_none() =>
-            {
-                Planned::Failed(
-                    "this rule is a whole SQL query; it runs on the database it was written for, not on files"
-                        .to_owned(),
-                )
+            Check::CustomSql { expression } if whole_query(expression) => {
+                Planned::Failed(WHOLE_QUERY_ON_FILES.to_owned())
             }
             check => match check.failing_predicate(&rule.columns) {
                 Some(predicate) => {
@@ -949,9 +951,7 @@ fn run_one(
                 &qualified(&schema, &table),
             )
         }
-        Check::CustomSql { expression }
-            if is_query(expression) && counted_condition(expression).is_none() =>
-        {
+        Check::CustomSql { expression } if whole_query(expression) => {
             let query = expression.trim().trim_end_matches(';');
             r.checked = rows;
             r.failed = count(client, &format!("SELECT count(*) FROM ({query}) q"))?;
