@@ -119,7 +119,7 @@ fn main() {
         .get(2)
         .map_or(Ok(FileEngine::Auto), |e| e.parse())
         .unwrap();
-    let engine_name = engine.resolve().unwrap().name();
+    let engine_name = engine.for_rules().unwrap().name();
     let store = GraphStore::in_memory(StoreConfig::default()).unwrap();
     let options = FilesOptions {
         system: Some("tpch".to_owned()),

@@ -1840,8 +1840,9 @@ pub struct ProfileArgs {
     #[arg(long)]
     json: bool,
     /// What reads data files: `datafusion` (builds with the `datafusion` feature), `native`
-    /// (govgraph's own streaming readers) or `auto` (DataFusion where the build has it). Both
-    /// compute the same metrics and rule results.
+    /// (govgraph's own streaming readers) or `auto` (where the build has both, DataFusion for
+    /// rules and native for profiles, the faster of each). Both compute the same metrics and
+    /// rule results.
     #[arg(long, default_value = "auto", value_parser = parse_engine)]
     engine: govgraph_quality::engine::FileEngine,
 }
@@ -1955,8 +1956,9 @@ pub struct QualityRunArgs {
     #[arg(long)]
     no_profile: bool,
     /// What reads data files: `datafusion` (builds with the `datafusion` feature), `native`
-    /// (govgraph's own streaming readers) or `auto` (DataFusion where the build has it). Both
-    /// compute the same metrics and rule results.
+    /// (govgraph's own streaming readers) or `auto` (where the build has both, DataFusion for
+    /// rules and native for profiles, the faster of each). Both compute the same metrics and
+    /// rule results.
     #[arg(long, default_value = "auto", value_parser = parse_engine)]
     engine: govgraph_quality::engine::FileEngine,
     /// Print the whole run as JSON: results with counts and masked sample rows, anomalies,

@@ -71,12 +71,22 @@ fn session() -> SessionContext {
 /// A session whose partitions are contiguous ranges of the file, in order: batches are never
 /// dealt round-robin, so the first partition holds the file's first rows.
 fn ordered_session() -> SessionContext {
-    let config = SessionConfig::new()
+    let mut config = SessionConfig::new()
         .with_target_partitions(workers())
         .with_round_robin_repartition(false)
+        .with_batch_size(PROFILE_BATCH)
         .with_information_schema(false);
+    // Plain strings: every value is read once, so string views only add their building.
+    config
+        .options_mut()
+        .execution
+        .parquet
+        .schema_force_view_types = false;
     SessionContext::new_with_config(config)
 }
+
+/// Rows per batch in profile scans.
+const PROFILE_BATCH: usize = 65_536;
 
 /// The regular expression for the values text files mean as "no value".
 fn null_regex() -> String {
@@ -408,6 +418,46 @@ fn each_text(array: &dyn Array, each: &mut dyn FnMut(Option<&str>)) -> Result<()
     Ok(())
 }
 
+/// Calls `f` with every value of a primitive array, converted by `conv` (`None` for nulls).
+fn each_primitive<T: datafusion::arrow::datatypes::ArrowPrimitiveType>(
+    array: &dyn Array,
+    conv: impl Fn(T::Native) -> f64,
+    f: &mut impl FnMut(Option<f64>),
+) -> bool {
+    let Some(a) = array.as_primitive_opt::<T>() else {
+        return false;
+    };
+    if a.null_count() == 0 {
+        a.values().iter().for_each(|v| f(Some(conv(*v))));
+    } else {
+        a.iter().for_each(|v| f(v.map(&conv)));
+    }
+    true
+}
+
+/// Calls `f` with every value of a numeric array as a double, as the native readers convert
+/// them (decimals: the unscaled integer divided by ten to the scale).
+fn each_number(array: &dyn Array, mut f: impl FnMut(Option<f64>)) -> Result<()> {
+    use datafusion::arrow::datatypes::{Decimal128Type, Int32Type, Int64Type};
+    let done = match array.data_type() {
+        DataType::Int64 => each_primitive::<Int64Type>(array, |v| v as f64, &mut f),
+        DataType::Int32 => each_primitive::<Int32Type>(array, f64::from, &mut f),
+        DataType::Float64 => each_primitive::<Float64Type>(array, |v| v, &mut f),
+        DataType::Decimal128(_, s) => {
+            let scale = 10f64.powi(i32::from(*s));
+            each_primitive::<Decimal128Type>(array, move |v| v as f64 / scale, &mut f)
+        }
+        _ => false,
+    };
+    if !done {
+        let doubles = cast(array, &DataType::Float64)?;
+        if let Some(a) = doubles.as_primitive_opt::<Float64Type>() {
+            a.iter().for_each(f);
+        }
+    }
+    Ok(())
+}
+
 fn cast(array: &dyn Array, to: &DataType) -> Result<datafusion::arrow::array::ArrayRef> {
     datafusion::arrow::compute::cast(array, to).map_err(|e| failed("reading values", e))
 }
@@ -430,12 +480,7 @@ fn feed_array(acc: &mut Accumulator, how: Feed, array: &dyn Array) -> Result<()>
                     .for_each(|v| number(acc, v.map(|b| f64::from(u8::from(b)))));
             }
         }
-        Feed::Number => {
-            let doubles = cast(array, &DataType::Float64)?;
-            if let Some(a) = doubles.as_primitive_opt::<Float64Type>() {
-                a.iter().for_each(|v| number(acc, v));
-            }
-        }
+        Feed::Number => each_number(array, |v| number(acc, v))?,
         Feed::Date32 => {
             if let Some(a) = array.as_primitive_opt::<Date32Type>() {
                 a.iter().for_each(|v| number(acc, v.map(f64::from)));

@@ -6,7 +6,8 @@
 //! `datafusion` feature, [`DataFusionRunner`] executes on DataFusion (CSV, TSV and Parquet
 //! files, and JSON lines); it also profiles files ([`FileEngine::DataFusion`]). Without the
 //! feature, files are profiled and checked by govgraph's own streaming readers
-//! ([`FileEngine::Native`]), with the same metric and rule definitions.
+//! ([`FileEngine::Native`]), with the same metric and rule definitions; with it,
+//! [`FileEngine::Auto`] picks the faster engine for each job.
 
 #[cfg(feature = "datafusion")]
 mod datafusion;
@@ -90,7 +91,11 @@ pub fn default_runner() -> Option<std::sync::Arc<dyn SqlRunner>> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FileEngine {
-    /// DataFusion where the build has it (the `datafusion` feature), else native.
+    /// For each job, the engine measured fastest for it where the build has both (see
+    /// `benches/RULES.md` and `benches/PROFILE.md`): rules run through DataFusion (a
+    /// vectorized scan, about 20× faster than row-by-row evaluation), profiles through the
+    /// native readers (the same accumulators, fed by typed column readers that cost less CPU
+    /// than Arrow decoding). Without the `datafusion` feature, everything is native.
     #[default]
     Auto,
     /// govgraph's own streaming readers: Parquet column by column, text formats in two passes.
@@ -103,7 +108,20 @@ impl FileEngine {
     /// Whether this build can run DataFusion.
     pub const AVAILABLE_DATAFUSION: bool = cfg!(feature = "datafusion");
 
-    /// The engine that will run: `Auto` settled for this build.
+    /// The engine that profiles files: `Auto` settled for this build and job.
+    pub fn for_profiles(self) -> Result<Self> {
+        match self {
+            Self::Auto => Ok(Self::Native),
+            other => other.resolve(),
+        }
+    }
+
+    /// The engine that runs rules on files: `Auto` settled for this build and job.
+    pub fn for_rules(self) -> Result<Self> {
+        self.resolve()
+    }
+
+    /// The engine that will run: `Auto` settled for this build (DataFusion where it has it).
     pub fn resolve(self) -> Result<Self> {
         match self {
             Self::Auto if Self::AVAILABLE_DATAFUSION => Ok(Self::DataFusion),

@@ -27,7 +27,7 @@ pub use files::profile_file_natively;
 use crate::engine::FileEngine;
 use crate::error::Result;
 
-/// Profiles every row of a data file with the engine this build prefers (see
+/// Profiles every row of a data file with the engine this build picks for profiles (see
 /// [`FileEngine::Auto`]).
 pub fn profile_file(path: &std::path::Path) -> Result<DatasetProfile> {
     profile_file_with(path, FileEngine::Auto)
@@ -36,7 +36,7 @@ pub fn profile_file(path: &std::path::Path) -> Result<DatasetProfile> {
 /// Profiles every row of a data file with `engine`. Both engines compute the same metrics,
 /// by the definitions above.
 pub fn profile_file_with(path: &std::path::Path, engine: FileEngine) -> Result<DatasetProfile> {
-    match engine.resolve()? {
+    match engine.for_profiles()? {
         #[cfg(feature = "datafusion")]
         FileEngine::DataFusion => crate::engine::DataFusionRunner.profile(path),
         _ => profile_file_natively(path),

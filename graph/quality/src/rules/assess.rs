@@ -206,7 +206,7 @@ pub fn assess(
                 )
                 .map_err(|e| e.to_string())
             };
-            let (rows, results) = match options.engine.resolve()? {
+            let (rows, results) = match options.engine.for_rules()? {
                 #[cfg(feature = "datafusion")]
                 FileEngine::DataFusion => {
                     let mut parent = |rule: &Rule| -> std::result::Result<PathBuf, String> {
