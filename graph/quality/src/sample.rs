@@ -79,7 +79,6 @@ fn delimiter(path: &Path, location: &str, given: Option<u8>) -> Result<u8> {
 }
 
 /// The delimiter a delimited file's first line uses most.
-#[cfg_attr(not(feature = "datafusion"), allow(dead_code))]
 pub(crate) fn sniffed_delimiter(path: &Path) -> Result<u8> {
     delimiter(path, &path.display().to_string(), None)
 }

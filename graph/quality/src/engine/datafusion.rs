@@ -561,10 +561,6 @@ async fn per_partition<S: Send + 'static>(
     Ok(out)
 }
 
-fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 impl DataFusionRunner {
     /// Profiles every row of a data file with the native profiler's metric definitions. JSON
     /// lines and Parquet files with nested columns are profiled natively: their nested
@@ -586,14 +582,7 @@ impl DataFusionRunner {
             };
             register(&ctx, &table, if text { Text::Raw } else { Text::Inferred })
                 .await
-                .map_err(|e| match e {
-                    Error::Source { message, .. } => Error::Invalid {
-                        location: location.clone(),
-                        field: "(file)".to_owned(),
-                        message,
-                    },
-                    other => other,
-                })?;
+                .map_err(|e| in_file(e, &location))?;
             let schema = ctx
                 .table("t")
                 .await
@@ -611,7 +600,7 @@ impl DataFusionRunner {
             }
             let list = columns
                 .iter()
-                .map(|(n, _, _)| quote(n))
+                .map(|(n, _, _)| crate::rules::quote_ident(n))
                 .collect::<Vec<_>>()
                 .join(", ");
             let sql = if list.is_empty() {
@@ -669,7 +658,7 @@ impl DataFusionRunner {
             } else {
                 let mut out = Vec::with_capacity(columns.len());
                 for column in columns {
-                    let sql = format!("SELECT {} FROM t", quote(&column.0));
+                    let sql = format!("SELECT {} FROM t", crate::rules::quote_ident(&column.0));
                     let accs = scan(&ctx, &sql, vec![column])
                         .await
                         .map_err(|e| in_file(e, &location))?;

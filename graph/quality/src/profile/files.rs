@@ -354,16 +354,7 @@ fn delimited_columns(
 ) -> Result<Vec<super::ColumnProfile>> {
     let delimiter = match delimiter {
         Some(d) => d,
-        None => {
-            let mut first = String::new();
-            BufReader::new(File::open(path).map_err(|e| source_error(location, e))?)
-                .read_line(&mut first)
-                .map_err(|e| source_error(location, e))?;
-            [b',', b';', b'\t', b'|']
-                .into_iter()
-                .max_by_key(|d| first.bytes().filter(|b| b == d).count())
-                .unwrap_or(b',')
-        }
+        None => crate::sample::sniffed_delimiter(path)?,
     };
     let csv_error = |e: csv::Error| Error::Invalid {
         location: location.to_owned(),
