@@ -24,9 +24,12 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::vocab::{self, rdf, sh};
 
+/// Focus nodes per validation task.
+const FOCUS_CHUNK: usize = 4096;
+
 /// What validation reads: pattern lookups and SELECT queries over the data, with the
-/// default graph as the union of all graphs.
-pub trait ShapeData {
+/// default graph as the union of all graphs. Validation reads from several threads.
+pub trait ShapeData: Sync {
     /// Runs one SPARQL SELECT query and returns its solutions.
     fn select(&self, sparql: &str) -> Result<Vec<QuerySolution>>;
     /// The quads matching a pattern; `graph` `None` means every graph.
@@ -609,217 +612,75 @@ impl Shapes {
     ///
     /// With `scope`, only focus nodes typed (or otherwise targeted) inside those graphs are
     /// checked: a load checks what it wrote. Property shapes are checked by pattern lookups,
-    /// one per focus node and path; SPARQL constraints run as queries.
+    /// one per focus node and path; SPARQL constraints run as queries. The work is split
+    /// into tasks (SPARQL constraints, and focus nodes in chunks) that run on every core.
     pub fn validate(
         &self,
         data: &dyn ShapeData,
         scope: Option<&[NamedNode]>,
     ) -> Result<ValidationReport> {
-        let mut results = Vec::new();
-        let mut members: HashMap<(Term, NamedNode), bool> = HashMap::new();
+        enum Task<'s> {
+            Properties(&'s NodeShape, &'s [Term]),
+            Sparql(&'s NodeShape),
+        }
+        let mut focus: Vec<Vec<Term>> = Vec::with_capacity(self.shapes.len());
         for shape in &self.shapes {
-            if shape.targets.is_empty() {
-                continue;
+            focus.push(if shape.targets.is_empty() {
+                Vec::new()
+            } else {
+                focus_nodes(data, &shape.targets, scope)?
+            });
+        }
+        let mut tasks: Vec<Task<'_>> = Vec::new();
+        for shape in &self.shapes {
+            if !shape.targets.is_empty() && !shape.sparql.is_empty() {
+                tasks.push(Task::Sparql(shape));
             }
-            let targets = target_query(&shape.targets, scope);
-            let focus_nodes = focus_nodes(data, &shape.targets, scope)?;
-            let shown_paths: Vec<String> = shape
-                .properties
-                .iter()
-                .map(|ps| ps.path.as_ref().map(Path::display).unwrap_or_default())
-                .collect();
-            let patterns: Vec<Option<regex::Regex>> = shape
-                .properties
-                .iter()
-                .map(|ps| match &ps.pattern {
-                    Some((re, flags)) => compile_pattern(re, flags.as_deref()),
-                    None => None,
-                })
-                .collect();
-            for focus in &focus_nodes {
-                // One lookup for every outgoing value of the focus node, grouped by predicate.
-                let outgoing = outgoing_values(data, focus)?;
-                for ((ps, pattern), shown) in
-                    shape.properties.iter().zip(&patterns).zip(&shown_paths)
-                {
-                    let Some(path) = &ps.path else { continue };
-                    let severity = ps.severity.unwrap_or(Severity::Violation);
-                    let inverse;
-                    let values: &[Term] = match path {
-                        Path::Predicate(p) => outgoing.get(p).map_or(&[], Vec::as_slice),
-                        Path::Inverse(_) => {
-                            inverse = path_values(data, focus, path)?;
-                            &inverse
-                        }
-                    };
-                    let mut report = |component: &str,
-                                      default_message: String,
-                                      value: Option<&Term>,
-                                      count: Option<usize>| {
-                        let value = value.map(ToString::to_string);
-                        let count = count.map(|c| c.to_string());
-                        let template = ps.message.clone().unwrap_or(default_message);
-                        results.push(ValidationResult {
-                            message: interpolate(
-                                &template,
-                                focus,
-                                value.as_deref(),
-                                count.as_deref(),
-                            ),
-                            focus_node: focus.to_string(),
-                            path: Some(shown.clone()),
-                            value,
-                            severity,
-                            source_shape: ps.id.clone(),
-                            constraint: component.to_owned(),
-                        });
-                    };
-                    if let Some(n) = ps.min_count.filter(|n| *n > 0)
-                        && (values.len() as u64) < n
-                    {
-                        report(
-                            "sh:MinCountConstraintComponent",
-                            format!("expected at least {n} value(s) of {shown}, found {{?count}}"),
-                            None,
-                            Some(values.len()),
-                        );
-                    }
-                    if let Some(n) = ps.max_count
-                        && (values.len() as u64) > n
-                    {
-                        report(
-                            "sh:MaxCountConstraintComponent",
-                            format!("expected at most {n} value(s) of {shown}, found {{?count}}"),
-                            None,
-                            Some(values.len()),
-                        );
-                    }
-                    for value in values {
-                        if let Some(dt) = &ps.datatype {
-                            let ok =
-                                matches!(value, Term::Literal(l) if l.datatype() == dt.as_ref());
-                            if !ok {
-                                report(
-                                    "sh:DatatypeConstraintComponent",
-                                    format!("value {{?value}} of {shown} is not a {dt}"),
-                                    Some(value),
-                                    None,
-                                );
-                            }
-                        }
-                        if let Some(class) = &ps.class {
-                            let key = (value.clone(), class.clone());
-                            let is_member = match members.get(&key) {
-                                Some(m) => *m,
-                                None => {
-                                    let m = has_type(data, value, class)?;
-                                    members.insert(key, m);
-                                    m
-                                }
-                            };
-                            if !is_member {
-                                report(
-                                    "sh:ClassConstraintComponent",
-                                    format!(
-                                        "value {{?value}} of {shown} is not an instance of {class}"
-                                    ),
-                                    Some(value),
-                                    None,
-                                );
-                            }
-                        }
-                        if let Some(kind) = &ps.node_kind
-                            && !kind.accepts(value)
-                        {
-                            report(
-                                "sh:NodeKindConstraintComponent",
-                                format!("value {{?value}} of {shown} has the wrong node kind"),
-                                Some(value),
-                                None,
-                            );
-                        }
-                        if let Some(list) = &ps.in_values
-                            && !list.contains(value)
-                        {
-                            let shown_list: Vec<String> =
-                                list.iter().map(ToString::to_string).collect();
-                            report(
-                                "sh:InConstraintComponent",
-                                format!(
-                                    "value {{?value}} of {shown} is not one of {}",
-                                    shown_list.join(", ")
-                                ),
-                                Some(value),
-                                None,
-                            );
-                        }
-                        if let (Some((source, _)), Some(re)) = (&ps.pattern, &pattern) {
-                            let ok = match value {
-                                Term::BlankNode(_) => false,
-                                Term::NamedNode(n) => re.is_match(n.as_str()),
-                                Term::Literal(l) => re.is_match(l.value()),
-                            };
-                            if !ok {
-                                report(
-                                    "sh:PatternConstraintComponent",
-                                    format!("value {{?value}} of {shown} does not match {source}"),
-                                    Some(value),
-                                    None,
-                                );
-                            }
-                        }
-                    }
-                }
+        }
+        for (shape, nodes) in self.shapes.iter().zip(&focus) {
+            for chunk in nodes.chunks(FOCUS_CHUNK) {
+                tasks.push(Task::Properties(shape, chunk));
             }
-            if !shape.sparql.is_empty() {
-                let target_set: HashSet<Term> = data
-                    .select(&format!("SELECT DISTINCT ?this WHERE {{ {targets} }}"))?
-                    .into_iter()
-                    .filter_map(|row| row.get("this").cloned())
+        }
+        let run = |task: &Task<'_>| match task {
+            Task::Properties(shape, nodes) => self.check_properties(data, shape, nodes),
+            Task::Sparql(shape) => self.check_sparql(data, shape, scope),
+        };
+        let focus_total: usize = focus.iter().map(Vec::len).sum();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .min(tasks.len());
+        let mut results = Vec::new();
+        if threads <= 1 || focus_total < FOCUS_CHUNK {
+            for task in &tasks {
+                results.extend(run(task)?);
+            }
+        } else {
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            let outcomes: Vec<Result<Vec<ValidationResult>>> = std::thread::scope(|s| {
+                let workers: Vec<_> = (0..threads)
+                    .map(|_| {
+                        s.spawn(|| {
+                            let mut out = Vec::new();
+                            loop {
+                                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                let Some(task) = tasks.get(i) else { break };
+                                out.extend(run(task)?);
+                            }
+                            Ok(out)
+                        })
+                    })
                     .collect();
-                for c in &shape.sparql {
-                    let select = c.select.replace("$this", "?this");
-                    // Start the query from the shape's targets (in scope), so that a load
-                    // pays for what it wrote, not for the whole store.
-                    let select = match select.find("WHERE").or_else(|| select.find("where")) {
-                        Some(at) if select[at + 5..].trim_start().starts_with('{') => {
-                            let brace = at + 5 + select[at + 5..].find('{').unwrap_or(0);
-                            format!(
-                                "{}{{ {targets} }} {}",
-                                &select[..=brace],
-                                &select[brace + 1..]
-                            )
-                        }
-                        _ => select,
-                    };
-                    let query = format!("{}{select}", self.prologue());
-                    for row in data.select(&query)? {
-                        let Some(focus) = row.get("this").cloned() else {
-                            continue;
-                        };
-                        if !target_set.contains(&focus) {
-                            continue;
-                        }
-                        let value = row.get("value").map(ToString::to_string);
-                        let template = row
-                            .get("message")
-                            .and_then(|m| match m {
-                                Term::Literal(l) => Some(l.value().to_owned()),
-                                _ => None,
-                            })
-                            .or_else(|| c.message.clone())
-                            .unwrap_or_else(|| "SPARQL constraint not satisfied".to_owned());
-                        results.push(ValidationResult {
-                            message: interpolate(&template, &focus, value.as_deref(), None),
-                            focus_node: focus.to_string(),
-                            path: row.get("path").map(ToString::to_string),
-                            value,
-                            severity: shape.severity,
-                            source_shape: shape.id.clone(),
-                            constraint: "sh:SPARQLConstraintComponent".to_owned(),
-                        });
-                    }
-                }
+                workers
+                    .into_iter()
+                    .map(|w| {
+                        w.join()
+                            .unwrap_or_else(|_| Err(Error::Query("validation failed".into())))
+                    })
+                    .collect()
+            });
+            for outcome in outcomes {
+                results.extend(outcome?);
             }
         }
         results.sort_by(|a, b| {
@@ -828,12 +689,229 @@ impl Shapes {
                 .then_with(|| a.focus_node.cmp(&b.focus_node))
                 .then_with(|| a.path.cmp(&b.path))
                 .then_with(|| a.value.cmp(&b.value))
+                .then_with(|| a.constraint.cmp(&b.constraint))
+                .then_with(|| a.source_shape.cmp(&b.source_shape))
+                .then_with(|| a.message.cmp(&b.message))
         });
         results.dedup();
         Ok(ValidationReport {
             conforms: results.is_empty(),
             results,
         })
+    }
+
+    /// The property shapes of `shape`, checked on `focus_nodes`.
+    fn check_properties(
+        &self,
+        data: &dyn ShapeData,
+        shape: &NodeShape,
+        focus_nodes: &[Term],
+    ) -> Result<Vec<ValidationResult>> {
+        let mut results = Vec::new();
+        let mut members: HashMap<(Term, NamedNode), bool> = HashMap::new();
+        let shown_paths: Vec<String> = shape
+            .properties
+            .iter()
+            .map(|ps| ps.path.as_ref().map(Path::display).unwrap_or_default())
+            .collect();
+        let patterns: Vec<Option<regex::Regex>> = shape
+            .properties
+            .iter()
+            .map(|ps| match &ps.pattern {
+                Some((re, flags)) => compile_pattern(re, flags.as_deref()),
+                None => None,
+            })
+            .collect();
+        for focus in focus_nodes {
+            // One lookup for every outgoing value of the focus node, grouped by predicate.
+            let outgoing = outgoing_values(data, focus)?;
+            for ((ps, pattern), shown) in shape.properties.iter().zip(&patterns).zip(&shown_paths) {
+                let Some(path) = &ps.path else { continue };
+                let severity = ps.severity.unwrap_or(Severity::Violation);
+                let inverse;
+                let values: &[Term] = match path {
+                    Path::Predicate(p) => outgoing.get(p).map_or(&[], Vec::as_slice),
+                    Path::Inverse(_) => {
+                        inverse = path_values(data, focus, path)?;
+                        &inverse
+                    }
+                };
+                let mut report = |component: &str,
+                                  default_message: String,
+                                  value: Option<&Term>,
+                                  count: Option<usize>| {
+                    let value = value.map(ToString::to_string);
+                    let count = count.map(|c| c.to_string());
+                    let template = ps.message.clone().unwrap_or(default_message);
+                    results.push(ValidationResult {
+                        message: interpolate(&template, focus, value.as_deref(), count.as_deref()),
+                        focus_node: focus.to_string(),
+                        path: Some(shown.clone()),
+                        value,
+                        severity,
+                        source_shape: ps.id.clone(),
+                        constraint: component.to_owned(),
+                    });
+                };
+                if let Some(n) = ps.min_count.filter(|n| *n > 0)
+                    && (values.len() as u64) < n
+                {
+                    report(
+                        "sh:MinCountConstraintComponent",
+                        format!("expected at least {n} value(s) of {shown}, found {{?count}}"),
+                        None,
+                        Some(values.len()),
+                    );
+                }
+                if let Some(n) = ps.max_count
+                    && (values.len() as u64) > n
+                {
+                    report(
+                        "sh:MaxCountConstraintComponent",
+                        format!("expected at most {n} value(s) of {shown}, found {{?count}}"),
+                        None,
+                        Some(values.len()),
+                    );
+                }
+                for value in values {
+                    if let Some(dt) = &ps.datatype {
+                        let ok = matches!(value, Term::Literal(l) if l.datatype() == dt.as_ref());
+                        if !ok {
+                            report(
+                                "sh:DatatypeConstraintComponent",
+                                format!("value {{?value}} of {shown} is not a {dt}"),
+                                Some(value),
+                                None,
+                            );
+                        }
+                    }
+                    if let Some(class) = &ps.class {
+                        let key = (value.clone(), class.clone());
+                        let is_member = match members.get(&key) {
+                            Some(m) => *m,
+                            None => {
+                                let m = has_type(data, value, class)?;
+                                members.insert(key, m);
+                                m
+                            }
+                        };
+                        if !is_member {
+                            report(
+                                "sh:ClassConstraintComponent",
+                                format!(
+                                    "value {{?value}} of {shown} is not an instance of {class}"
+                                ),
+                                Some(value),
+                                None,
+                            );
+                        }
+                    }
+                    if let Some(kind) = &ps.node_kind
+                        && !kind.accepts(value)
+                    {
+                        report(
+                            "sh:NodeKindConstraintComponent",
+                            format!("value {{?value}} of {shown} has the wrong node kind"),
+                            Some(value),
+                            None,
+                        );
+                    }
+                    if let Some(list) = &ps.in_values
+                        && !list.contains(value)
+                    {
+                        let shown_list: Vec<String> =
+                            list.iter().map(ToString::to_string).collect();
+                        report(
+                            "sh:InConstraintComponent",
+                            format!(
+                                "value {{?value}} of {shown} is not one of {}",
+                                shown_list.join(", ")
+                            ),
+                            Some(value),
+                            None,
+                        );
+                    }
+                    if let (Some((source, _)), Some(re)) = (&ps.pattern, &pattern) {
+                        let ok = match value {
+                            Term::BlankNode(_) => false,
+                            Term::NamedNode(n) => re.is_match(n.as_str()),
+                            Term::Literal(l) => re.is_match(l.value()),
+                        };
+                        if !ok {
+                            report(
+                                "sh:PatternConstraintComponent",
+                                format!("value {{?value}} of {shown} does not match {source}"),
+                                Some(value),
+                                None,
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        Ok(results)
+    }
+
+    /// The SPARQL constraints of `shape`, on its targets in `scope`.
+    fn check_sparql(
+        &self,
+        data: &dyn ShapeData,
+        shape: &NodeShape,
+        scope: Option<&[NamedNode]>,
+    ) -> Result<Vec<ValidationResult>> {
+        let mut results = Vec::new();
+        let targets = target_query(&shape.targets, scope);
+        if !shape.sparql.is_empty() {
+            let target_set: HashSet<Term> = data
+                .select(&format!("SELECT DISTINCT ?this WHERE {{ {targets} }}"))?
+                .into_iter()
+                .filter_map(|row| row.get("this").cloned())
+                .collect();
+            for c in &shape.sparql {
+                let select = c.select.replace("$this", "?this");
+                // Start the query from the shape's targets (in scope), so that a load
+                // pays for what it wrote, not for the whole store.
+                let select = match select.find("WHERE").or_else(|| select.find("where")) {
+                    Some(at) if select[at + 5..].trim_start().starts_with('{') => {
+                        let brace = at + 5 + select[at + 5..].find('{').unwrap_or(0);
+                        format!(
+                            "{}{{ {targets} }} {}",
+                            &select[..=brace],
+                            &select[brace + 1..]
+                        )
+                    }
+                    _ => select,
+                };
+                let query = format!("{}{select}", self.prologue());
+                for row in data.select(&query)? {
+                    let Some(focus) = row.get("this").cloned() else {
+                        continue;
+                    };
+                    if !target_set.contains(&focus) {
+                        continue;
+                    }
+                    let value = row.get("value").map(ToString::to_string);
+                    let template = row
+                        .get("message")
+                        .and_then(|m| match m {
+                            Term::Literal(l) => Some(l.value().to_owned()),
+                            _ => None,
+                        })
+                        .or_else(|| c.message.clone())
+                        .unwrap_or_else(|| "SPARQL constraint not satisfied".to_owned());
+                    results.push(ValidationResult {
+                        message: interpolate(&template, &focus, value.as_deref(), None),
+                        focus_node: focus.to_string(),
+                        path: row.get("path").map(ToString::to_string),
+                        value,
+                        severity: shape.severity,
+                        source_shape: shape.id.clone(),
+                        constraint: "sh:SPARQLConstraintComponent".to_owned(),
+                    });
+                }
+            }
+        }
+        Ok(results)
     }
 }
 
