@@ -73,7 +73,14 @@ fn child(file: &Path, data: &Path, validate: bool) {
     let source = LoadSource::from_path(file, Some("synthetic"), None).expect("open input");
     let start = Instant::now();
     let report = store
-        .load(vec![source], &LoadOptions { validate }, &NoProgress)
+        .load(
+            vec![source],
+            &LoadOptions {
+                validate,
+                ..Default::default()
+            },
+            &NoProgress,
+        )
         .expect("load");
     let secs = start.elapsed().as_secs_f64();
     let inferred: u64 = report.graphs.iter().map(|g| g.inferred).sum();

@@ -131,6 +131,7 @@ pub fn load(ctx: &Context, args: LoadArgs) -> Result<ExitCode> {
     let store = ctx.open()?;
     let options = LoadOptions {
         validate: !args.no_validate,
+        ..LoadOptions::default()
     };
     let report = store.load(sources, &options, &Bars::default())?;
     if args.json {

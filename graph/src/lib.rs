@@ -13,6 +13,7 @@ pub mod model;
 pub mod ontology;
 pub mod scope;
 pub mod shacl;
+mod stage;
 pub mod store;
 pub mod traverse;
 pub mod vocab;

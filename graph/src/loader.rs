@@ -1,12 +1,14 @@
 //! Atomic, validated loading of RDF sources into their own named graphs.
 //!
-//! A load parses every input, replaces each source's named graph, materialises the
-//! `rdfs:subClassOf` super-types of every typed node into the same graph, records the source
-//! in the meta graph, checks the touched graphs against the SHACL shapes, and commits, all in
-//! one transaction. Any error, whether a syntax error, a reserved graph or a SHACL violation,
-//! drops the transaction, so the store stays exactly as it was.
+//! A load parses every input into memory, one named graph per source, materialises the
+//! `rdfs:subClassOf` super-types of every typed node into the same graph, and prepares each
+//! source's record for the meta graph. The store then checks the SHACL shapes against the
+//! store as the load would leave it, and only then writes the difference (see
+//! the `stage` module). Any error, whether a syntax error, a reserved graph or a SHACL
+//! violation, ends the load before anything is written, so the store stays exactly as it was.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
@@ -15,7 +17,7 @@ use std::time::Duration;
 use oxigraph::io::{JsonLdProfileSet, RdfFormat, RdfParseError, RdfParser};
 use oxigraph::model::{
     GraphName, GraphNameRef, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, QuadRef,
-    Term,
+    Term, Triple,
 };
 use oxigraph::store::Transaction;
 use serde::Serialize;
@@ -23,6 +25,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::shacl::ValidationReport;
+use crate::stage::Staged;
 use crate::vocab::{gg, graphs, prov, rdf, rdfs, xsd};
 
 /// Builds an [`Error::Parse`] from a parser error, with its line and column (1-based).
@@ -136,6 +139,8 @@ pub struct LoadSource {
     pub size: Option<u64>,
     /// Base IRI for relative IRIs.
     pub base_iri: Option<String>,
+    /// Triples already in memory (see [`LoadSource::from_triples`]); `reader` is then empty.
+    triples: Option<Vec<Triple>>,
 }
 
 impl std::fmt::Debug for LoadSource {
@@ -181,6 +186,7 @@ impl LoadSource {
             reader: Box::new(BufReader::with_capacity(1 << 20, file)),
             size,
             base_iri: None,
+            triples: None,
         })
     }
 
@@ -199,6 +205,22 @@ impl LoadSource {
             size: Some(bytes.len() as u64),
             reader: Box::new(std::io::Cursor::new(bytes)),
             base_iri: None,
+            triples: None,
+        }
+    }
+
+    /// Triples held in memory, as a connector builds them: loaded without being written out
+    /// and parsed again. The source is recorded as N-Triples, with the digest of its
+    /// N-Triples text.
+    pub fn from_triples(name: &str, location: &str, triples: Vec<Triple>) -> Self {
+        Self {
+            name: name.to_owned(),
+            location: location.to_owned(),
+            format: RdfFormat::NTriples,
+            size: Some(triples.len() as u64),
+            reader: Box::new(std::io::empty()),
+            base_iri: None,
+            triples: Some(triples),
         }
     }
 }
@@ -223,11 +245,21 @@ impl Progress for NoProgress {}
 pub struct LoadOptions {
     /// Check the SHACL shapes and refuse the load on a violation (default true).
     pub validate: bool,
+    /// From how many changed quads an on-disk store is written by ingesting sorted files
+    /// rather than through one transaction (default 20,000). Both are atomic; files are
+    /// much faster for large loads, a transaction for small ones.
+    pub bulk_from: usize,
 }
+
+/// The default of [`LoadOptions::bulk_from`].
+pub const BULK_FROM: usize = 20_000;
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        Self { validate: true }
+        Self {
+            validate: true,
+            bulk_from: BULK_FROM,
+        }
     }
 }
 
@@ -325,20 +357,32 @@ impl SuperClasses {
     }
 }
 
-/// Loads `sources` inside `tx`. The caller validates and commits.
-pub(crate) struct TxLoad<'p> {
+/// What a load read, before anything is written: the quads of every graph it replaces
+/// (super-types included), and each graph's record for the meta graph.
+pub(crate) struct StagedLoad {
+    /// The quads, in their graphs; sealed by the store, which may first add stored quads
+    /// of other graphs for validation to read (those are never written).
+    pub(crate) quads: Staged,
+    /// One entry per graph, in the order written; `replaced` is filled in when written.
+    pub(crate) reports: Vec<GraphReport>,
+    /// The graphs replaced.
+    pub(crate) touched: Vec<NamedNode>,
+    /// The new records of those graphs in the meta graph.
+    pub(crate) records: Vec<Quad>,
+}
+
+/// Reads `sources` into memory; the caller validates and writes.
+pub(crate) struct StageLoad<'p> {
     pub(crate) progress: &'p dyn Progress,
     pub(crate) supers: SuperClasses,
 }
 
-impl TxLoad<'_> {
-    pub(crate) fn run(
-        &mut self,
-        tx: &mut Transaction<'_>,
-        sources: Vec<LoadSource>,
-    ) -> Result<(Vec<GraphReport>, Vec<NamedNode>)> {
+impl StageLoad<'_> {
+    pub(crate) fn run(&mut self, sources: Vec<LoadSource>) -> Result<StagedLoad> {
+        let mut quads = Staged::default();
         let mut reports: Vec<GraphReport> = Vec::new();
         let mut touched: Vec<NamedNode> = Vec::new();
+        let mut records: Vec<Quad> = Vec::new();
         let mut typed: Vec<(NamedOrBlankNode, NamedNode, NamedNode)> = Vec::new();
         for source in sources {
             let graph = source_graph(&source.name)?;
@@ -348,11 +392,8 @@ impl TxLoad<'_> {
                     "two inputs of one load name the same source",
                 ));
             }
-            let mut cleared: HashSet<NamedNode> = HashSet::new();
-            let mut counts: HashMap<NamedNode, (u64, u64)> = HashMap::new();
-            let replaced = clear(tx, &graph)?;
-            cleared.insert(graph.clone());
-            counts.insert(graph.clone(), (0, replaced));
+            // Graphs of this source, in first-seen order, with their triple counts.
+            let mut counts: Vec<(NamedNode, u64)> = vec![(graph.clone(), 0)];
             self.progress
                 .phase(&format!("parsing {}", source.location), source.size);
             let mut parser = RdfParser::from_format(source.format)
@@ -369,8 +410,30 @@ impl TxLoad<'_> {
                 progress: self.progress,
                 pending: 0,
             };
-            for quad in parser.for_reader(&mut tap) {
-                let quad: Quad = quad.map_err(|e| parse_error(&source.location, e))?;
+            if let Some(triples) = &source.triples {
+                // The digest of the N-Triples text, as if it had been parsed.
+                let mut text = String::new();
+                for t in triples {
+                    text.clear();
+                    let _ = writeln!(text, "{t} .");
+                    tap.hasher.update(text.as_bytes());
+                }
+            }
+            let input: Box<dyn Iterator<Item = Result<Quad>>> = match source.triples {
+                Some(triples) => Box::new(triples.into_iter().enumerate().map(|(i, t)| {
+                    if i % 65_536 == 65_535 {
+                        self.progress.advance(65_536);
+                    }
+                    Ok(t.in_graph(graph.clone()))
+                })),
+                None => Box::new(
+                    parser
+                        .for_reader(&mut tap)
+                        .map(|q| q.map_err(|e| parse_error(&source.location, e))),
+                ),
+            };
+            for quad in input {
+                let quad: Quad = quad?;
                 let g = match &quad.graph_name {
                     GraphName::NamedNode(n) => n.clone(),
                     GraphName::BlankNode(b) => {
@@ -384,12 +447,20 @@ impl TxLoad<'_> {
                     }
                     GraphName::DefaultGraph => graph.clone(),
                 };
-                if !cleared.contains(&g) {
-                    check_not_reserved(g.as_str())?;
-                    let replaced = clear(tx, &g)?;
-                    counts.insert(g.clone(), (0, replaced));
-                    cleared.insert(g.clone());
-                }
+                let count = match counts.iter().position(|(c, _)| *c == g) {
+                    Some(i) => i,
+                    None => {
+                        check_not_reserved(g.as_str())?;
+                        if touched.contains(&g) {
+                            return Err(Error::invalid(
+                                &source.location,
+                                format!("the graph {g} is written by another input of this load"),
+                            ));
+                        }
+                        counts.push((g.clone(), 0));
+                        counts.len() - 1
+                    }
+                };
                 if quad.predicate.as_ref() == rdf::TYPE {
                     if let Term::NamedNode(class) = &quad.object {
                         typed.push((quad.subject.clone(), class.clone(), g.clone()));
@@ -400,15 +471,13 @@ impl TxLoad<'_> {
                 {
                     self.supers.add(sub.clone(), sup.clone());
                 }
-                tx.insert(QuadRef::new(
+                quads.add(QuadRef::new(
                     &quad.subject,
                     &quad.predicate,
                     &quad.object,
                     &g,
                 ));
-                if let Some(c) = counts.get_mut(&g) {
-                    c.0 += 1;
-                }
+                counts[count].1 += 1;
             }
             self.progress.advance(tap.pending);
             self.progress.finish();
@@ -418,10 +487,16 @@ impl TxLoad<'_> {
                 .iter()
                 .map(|b| format!("{b:02x}"))
                 .collect();
-            let mut graphs_of_source: Vec<_> = counts.into_iter().collect();
-            graphs_of_source.sort_by(|a, b| a.0.cmp(&b.0));
-            for (g, (triples, replaced)) in graphs_of_source {
-                write_meta(tx, &g, &source.location, source.format, &hash, triples)?;
+            counts.sort_by(|a, b| a.0.cmp(&b.0));
+            for (g, triples) in counts {
+                let location = Literal::new_simple_literal(&source.location).into();
+                records.extend(record_quads(
+                    &g,
+                    location,
+                    source.format.name(),
+                    &hash,
+                    Some(triples),
+                ));
                 touched.push(g.clone());
                 reports.push(GraphReport {
                     source: source.name.clone(),
@@ -429,7 +504,7 @@ impl TxLoad<'_> {
                     location: source.location.clone(),
                     triples,
                     inferred: 0,
-                    replaced,
+                    replaced: 0,
                 });
             }
         }
@@ -438,7 +513,7 @@ impl TxLoad<'_> {
         let mut inferred: HashMap<String, u64> = HashMap::new();
         for (i, (subject, class, g)) in typed.iter().enumerate() {
             for sup in self.supers.of(class) {
-                tx.insert(QuadRef::new(subject, rdf::TYPE, &sup, g));
+                quads.add(QuadRef::new(subject, rdf::TYPE, &sup, g));
                 *inferred.entry(g.as_str().to_owned()).or_default() += 1;
             }
             if i % 65_536 == 65_535 {
@@ -449,19 +524,13 @@ impl TxLoad<'_> {
         for r in &mut reports {
             r.inferred = inferred.get(&r.graph).copied().unwrap_or(0);
         }
-        Ok((reports, touched))
+        Ok(StagedLoad {
+            quads,
+            reports,
+            touched,
+            records,
+        })
     }
-}
-
-/// Empties a graph inside the transaction and returns how many triples it held.
-fn clear(tx: &mut Transaction<'_>, graph: &NamedNode) -> Result<u64> {
-    let before = tx
-        .quads_for_pattern(None, None, None, Some(graph.as_ref().into()))
-        .count() as u64;
-    if before > 0 {
-        tx.clear_graph(GraphNameRef::NamedNode(graph.as_ref()))?;
-    }
-    Ok(before)
 }
 
 /// Removes a graph's record from the meta graph and returns what it said.
@@ -497,20 +566,6 @@ pub(crate) fn touch_meta(tx: &mut Transaction<'_>, graph: &NamedNode, digest: &s
     Ok(())
 }
 
-fn write_meta(
-    tx: &mut Transaction<'_>,
-    graph: &NamedNode,
-    location: &str,
-    format: RdfFormat,
-    hash: &str,
-    triples: u64,
-) -> Result<()> {
-    take_meta(tx, graph)?;
-    let location = Literal::new_simple_literal(location).into();
-    write_record(tx, graph, location, format.name(), hash, Some(triples));
-    Ok(())
-}
-
 /// Writes a source's record into the meta graph (the old one already taken out).
 fn write_record(
     tx: &mut Transaction<'_>,
@@ -520,31 +575,41 @@ fn write_record(
     hash: &str,
     triples: Option<u64>,
 ) {
-    let meta = GraphNameRef::NamedNode(graphs::META);
-    let add = |tx: &mut Transaction<'_>, p: NamedNodeRef<'_>, o: Term| {
-        tx.insert(QuadRef::new(graph, p, &o, meta));
-    };
-    add(tx, rdf::TYPE, gg::SOURCE.into_owned().into());
-    add(tx, gg::GRAPH, graph.clone().into());
-    add(tx, gg::SOURCE_LOCATION, location);
-    add(tx, gg::FORMAT, Literal::new_simple_literal(format).into());
-    add(
-        tx,
-        gg::CONTENT_HASH,
-        Literal::new_simple_literal(hash).into(),
-    );
+    for q in record_quads(graph, location, format, hash, triples) {
+        tx.insert(&q);
+    }
+}
+
+/// A source's record in the meta graph: where it came from, in which format, its digest,
+/// its size and when it was written.
+pub(crate) fn record_quads(
+    graph: &NamedNode,
+    location: Term,
+    format: &str,
+    hash: &str,
+    triples: Option<u64>,
+) -> Vec<Quad> {
+    let meta = GraphName::NamedNode(graphs::META.into_owned());
+    let quad =
+        |p: NamedNodeRef<'_>, o: Term| Quad::new(graph.clone(), p.into_owned(), o, meta.clone());
+    let mut out = vec![
+        quad(rdf::TYPE, gg::SOURCE.into_owned().into()),
+        quad(gg::GRAPH, graph.clone().into()),
+        quad(gg::SOURCE_LOCATION, location),
+        quad(gg::FORMAT, Literal::new_simple_literal(format).into()),
+        quad(gg::CONTENT_HASH, Literal::new_simple_literal(hash).into()),
+    ];
     if let Some(n) = triples {
-        add(
-            tx,
+        out.push(quad(
             gg::TRIPLE_COUNT,
             Literal::new_typed_literal(n.to_string(), xsd::INTEGER).into(),
-        );
+        ));
     }
-    add(
-        tx,
+    out.push(quad(
         prov::GENERATED_AT_TIME,
         Literal::new_typed_literal(now_xsd(), xsd::DATE_TIME).into(),
-    );
+    ));
+    out
 }
 
 /// The current time as an `xsd:dateTime` in UTC.

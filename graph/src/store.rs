@@ -2,10 +2,11 @@
 //!
 //! One process owns a data directory at a time (an advisory lock says who). The ontology and
 //! the shapes live in their own graphs and are refreshed when the binary's copies change.
-//! Every write goes through one writer lock and one transaction.
+//! Every write goes through one writer lock, and is atomic: one transaction, or for a large
+//! load one atomic ingestion of sorted files (see the `stage` module).
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::fs::File;
 #[cfg(feature = "rocksdb")]
 use std::fs::OpenOptions;
@@ -28,25 +29,32 @@ use oxigraph::sparql::{
 };
 #[cfg(feature = "rocksdb")]
 use oxigraph::store::StorageError;
-use oxigraph::store::{Store, Transaction};
+use oxigraph::store::Store;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::iri::IriScheme;
 use crate::loader::{
-    LoadOptions, LoadReport, LoadSource, NoProgress, Progress, SuperClasses, TxLoad,
+    LoadOptions, LoadReport, LoadSource, NoProgress, Progress, StageLoad, SuperClasses,
 };
 use crate::model::TripleRead;
 use crate::ontology;
 use crate::scope::{Scope, WriteTargets};
 use crate::shacl::{Shapes, ValidationReport};
+use crate::stage::{Overlay, add_context};
 use crate::vocab::{self, gg, graphs, rdfs};
 
 #[cfg(feature = "rocksdb")]
 const LOCK_FILE: &str = "govgraph.lock";
 #[cfg(feature = "rocksdb")]
 const STORE_DIR: &str = "store";
+
+/// A load of at least this many quads is validated from memory: the stored quads of the
+/// graphs it does not replace are copied there first...
+const CONTEXT_FROM: usize = 50_000;
+/// ...when there are at most this many more of them than the load has quads.
+const CONTEXT_QUADS: usize = 200_000;
 
 /// Settings of a store.
 #[derive(Debug, Clone, Default)]
@@ -394,6 +402,12 @@ impl GraphStore {
         };
         if !read_only {
             this.install_ontology()?;
+            #[cfg(feature = "rocksdb")]
+            if let Some(dir) = &this.dir
+                && crate::stage::recover(&this.store, dir)?
+            {
+                this.generation.fetch_add(1, Ordering::SeqCst);
+            }
         }
         this.refresh_superclasses()?;
         Ok(this)
@@ -545,14 +559,27 @@ impl GraphStore {
             .read()
             .map_err(|_| Error::Query("superclass lock poisoned".into()))?
             .clone();
-        let mut tx = self.store.start_transaction()?;
-        let mut run = TxLoad { progress, supers };
-        let (graphs, touched) = run.run(&mut tx, sources)?;
+        let mut run = StageLoad { progress, supers };
+        let mut staged = run.run(sources)?;
+        let replaced: HashSet<NamedNode> = staged.touched.iter().cloned().collect();
+        // Validation reads the other graphs too. A large load reads them from memory when
+        // they are not many more than itself; a small one looks up the few it needs.
+        let in_memory = options.validate && staged.quads.len() >= CONTEXT_FROM && {
+            progress.phase("reading the other graphs", None);
+            let cap = staged.quads.len() + CONTEXT_QUADS;
+            let copied = add_context(&mut staged.quads, &self.store, &replaced, cap)?;
+            progress.finish();
+            copied
+        };
+        staged.quads.seal();
         let validation = if options.validate {
             progress.phase("validating against the SHACL shapes", None);
-            let report = self
-                .shapes
-                .validate(&TransactionData(&tx), Some(&touched))?;
+            let overlay = Overlay {
+                staged: &staged.quads,
+                store: (!in_memory).then_some(&self.store),
+                replaced: &replaced,
+            };
+            let report = self.shapes.validate(&overlay, Some(&staged.touched))?;
             progress.finish();
             report
         } else {
@@ -564,16 +591,25 @@ impl GraphStore {
         if validation.violations() > 0 {
             return Err(Error::Validation(Box::new(validation)));
         }
-        progress.phase("committing", None);
-        tx.commit()?;
+        let held = crate::stage::write(
+            &self.store,
+            self.dir.as_deref().filter(|_| cfg!(feature = "rocksdb")),
+            &staged,
+            options.bulk_from,
+            progress,
+        )?;
         self.generation.fetch_add(1, Ordering::SeqCst);
-        progress.finish();
+        for r in &mut staged.reports {
+            if let Ok(g) = NamedNode::new(r.graph.clone()) {
+                r.replaced = held.get(&g).copied().unwrap_or(0);
+            }
+        }
         *self
             .supers
             .write()
             .map_err(|_| Error::Query("superclass lock poisoned".into()))? = run.supers;
         Ok(LoadReport {
-            graphs,
+            graphs: staged.reports,
             validation,
             elapsed: start.elapsed(),
         })
@@ -950,27 +986,6 @@ pub fn collect_solutions(
     }
 }
 
-/// What validation reads inside a load's transaction.
-struct TransactionData<'a, 'b>(&'a Transaction<'b>);
-
-impl crate::shacl::ShapeData for TransactionData<'_, '_> {
-    fn select(&self, sparql: &str) -> Result<Vec<QuerySolution>> {
-        select_in_transaction(self.0, sparql)
-    }
-    fn quads(
-        &self,
-        subject: Option<NamedOrBlankNodeRef<'_>>,
-        predicate: Option<NamedNodeRef<'_>>,
-        object: Option<TermRef<'_>>,
-        graph: Option<GraphNameRef<'_>>,
-    ) -> Result<Vec<Quad>> {
-        self.0
-            .quads_for_pattern(subject, predicate, object, graph)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(Error::from)
-    }
-}
-
 /// What validation reads from the committed store.
 struct StoreData<'a>(&'a GraphStore);
 
@@ -990,25 +1005,6 @@ impl crate::shacl::ShapeData for StoreData<'_> {
             .quads_for_pattern(subject, predicate, object, graph)
             .collect::<Result<Vec<_>, _>>()
             .map_err(Error::from)
-    }
-}
-
-fn select_in_transaction(tx: &Transaction<'_>, sparql: &str) -> Result<Vec<QuerySolution>> {
-    let mut prepared = SparqlEvaluator::new()
-        .parse_query(sparql)
-        .map_err(|e| Error::Syntax {
-            message: e.to_string(),
-        })?;
-    prepared.dataset_mut().set_default_graph_as_union();
-    let results = prepared
-        .on_transaction(tx)
-        .execute()
-        .map_err(|e| Error::Query(e.to_string()))?;
-    match results {
-        QueryResults::Solutions(s) => s
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| Error::Query(e.to_string())),
-        _ => Err(Error::invalid("query", "expected a SELECT query")),
     }
 }
 

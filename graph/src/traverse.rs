@@ -469,7 +469,10 @@ mod tests {
                     RdfFormat::Turtle,
                     bytes,
                 )],
-                &LoadOptions { validate: false },
+                &LoadOptions {
+                    validate: false,
+                    ..Default::default()
+                },
                 &NoProgress,
             )
             .unwrap();

@@ -39,7 +39,7 @@ namespace!(
     EXPRESSION = "expression", SEVERITY = "severity", POLICY_SCOPE = "policyScope", VERSION = "version",
     POLICY_STATUS = "policyStatus", SLA = "sla", PATH = "path", REFERENCES = "references",
     GRAPH = "graph", SOURCE_LOCATION = "sourceLocation", CONTENT_HASH = "contentHash", TRIPLE_COUNT = "tripleCount",
-    FORMAT = "format",
+    FORMAT = "format", PENDING_LOAD = "pendingLoad",
     INGESTION_RUN = "IngestionRun", CONNECTOR = "connector", STATUS = "status", ATTEMPTS = "attempts",
     RECORD_COUNT = "recordCount", COUNTED = "counted", COUNT = "count", WARNING = "warning",
     ERROR_MESSAGE = "errorMessage", RULE = "rule", CHECKED_COUNT = "checkedCount", FAILED_COUNT = "failedCount",

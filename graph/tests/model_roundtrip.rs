@@ -38,7 +38,10 @@ fn roundtrip<E: Entity + PartialEq + std::fmt::Debug>(entity: &E) {
         nt.serialize_triple(t).unwrap();
     }
     let bytes = nt.finish().unwrap();
-    let options = govgraph_graph::LoadOptions { validate: false };
+    let options = govgraph_graph::LoadOptions {
+        validate: false,
+        ..Default::default()
+    };
     store
         .load(
             vec![LoadSource::from_bytes(

@@ -47,7 +47,10 @@ fn shapes_find_the_right_focus_nodes() {
     let mut failures = Vec::new();
     for name in names {
         let store = GraphStore::in_memory(StoreConfig::default()).unwrap();
-        let options = LoadOptions { validate: false };
+        let options = LoadOptions {
+            validate: false,
+            ..Default::default()
+        };
         store
             .load(
                 vec![LoadSource::from_bytes(
@@ -61,6 +64,27 @@ fn shapes_find_the_right_focus_nodes() {
             )
             .unwrap();
         let actual = render(&store.validate().unwrap());
+        // Validating while loading (before anything is written) finds the same results.
+        let fresh = GraphStore::in_memory(StoreConfig::default()).unwrap();
+        let at_load = match fresh.load(
+            vec![LoadSource::from_bytes(
+                &name,
+                &format!("{name}.ttl"),
+                RdfFormat::Turtle,
+                source(&dir, &name),
+            )],
+            &LoadOptions::default(),
+            &NoProgress,
+        ) {
+            Ok(report) => render(&report.validation),
+            Err(Error::Validation(report)) => render(&report),
+            Err(e) => panic!("{name}: {e}"),
+        };
+        if at_load != actual {
+            failures.push(format!(
+                "--- {name}: validated after the load\n{actual}--- validated while loading\n{at_load}"
+            ));
+        }
         let expected_path = dir.join(format!("{name}.expected"));
         if bless {
             std::fs::write(&expected_path, &actual).unwrap();

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use govgraph_graph::GraphStore;
 use govgraph_graph::loader::{LoadOptions, LoadReport, LoadSource, Progress};
-use oxigraph::io::RdfFormat;
 use oxigraph::model::{Literal, NamedNode, Triple};
 use serde::Serialize;
 
@@ -174,23 +173,11 @@ impl<'a> Ingestion<'a> {
         let generated: Vec<String> = extract.sources.iter().map(|s| s.name.clone()).collect();
         let mut sources: Vec<LoadSource> = extract
             .sources
-            .iter()
-            .map(|s| {
-                LoadSource::from_bytes(
-                    &s.name,
-                    &s.location,
-                    RdfFormat::NTriples,
-                    ntriples(&s.triples),
-                )
-            })
+            .into_iter()
+            .map(|s| LoadSource::from_triples(&s.name, &s.location, s.triples))
             .collect();
         let (name, triples) = self.record(&id, &report, &generated)?;
-        sources.push(LoadSource::from_bytes(
-            &name,
-            &self.source,
-            RdfFormat::NTriples,
-            ntriples(&triples),
-        ));
+        sources.push(LoadSource::from_triples(&name, &self.source, triples));
         match self.store.load(sources, &LoadOptions::default(), progress) {
             Ok(load) => {
                 report.run = self.run_iri(&id).as_str().to_owned();
@@ -217,12 +204,7 @@ impl<'a> Ingestion<'a> {
         tracing::warn!(error = %error, "ingestion failed");
         match self.record(id, &report, &[]) {
             Ok((name, triples)) => {
-                let source = LoadSource::from_bytes(
-                    &name,
-                    &self.source,
-                    RdfFormat::NTriples,
-                    ntriples(&triples),
-                );
+                let source = LoadSource::from_triples(&name, &self.source, triples);
                 if let Err(e) = self
                     .store
                     .load(vec![source], &LoadOptions::default(), progress)
@@ -331,14 +313,4 @@ fn run_id(connector: &str, source: &str, started: &str) -> String {
         .collect();
     let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
     format!("{connector}.{stamp}.{hex}")
-}
-
-/// Triples as N-Triples bytes.
-pub fn ntriples(triples: &[Triple]) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(triples.len() * 120);
-    for t in triples {
-        bytes.extend_from_slice(t.to_string().as_bytes());
-        bytes.extend_from_slice(b" .\n");
-    }
-    bytes
 }

@@ -13,7 +13,6 @@ use govgraph_graph::loader::{LoadOptions, LoadSource, NoProgress};
 use govgraph_graph::model::{Entity, Policy};
 use govgraph_graph::scope::Scope;
 use govgraph_graph::vocab::{dct, gg, prov, rdf, xsd};
-use oxigraph::io::RdfFormat;
 use oxigraph::model::{Literal, NamedNode, Triple};
 use serde::Serialize;
 
@@ -166,15 +165,6 @@ fn change_triples(
     out
 }
 
-fn ntriples(triples: &[Triple]) -> Vec<u8> {
-    let mut out = String::new();
-    for t in triples {
-        out.push_str(&t.to_string());
-        out.push_str(" .\n");
-    }
-    out.into_bytes()
-}
-
 /// What a proposal made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Proposed {
@@ -268,13 +258,8 @@ pub fn propose(
     let changes = change_triples(&change_graph, &iri, "proposed", &actor.name, &now(), note);
     store.load(
         vec![
-            LoadSource::from_bytes(&name, &name, RdfFormat::NTriples, ntriples(&triples)),
-            LoadSource::from_bytes(
-                &change_name,
-                &change_name,
-                RdfFormat::NTriples,
-                ntriples(&changes),
-            ),
+            LoadSource::from_triples(&name, &name, triples),
+            LoadSource::from_triples(&change_name, &change_name, changes),
         ],
         &LoadOptions::default(),
         &NoProgress,

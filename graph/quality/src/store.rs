@@ -19,7 +19,6 @@ use govgraph_graph::iri::{ColumnKey, DatasetKey, Kind, slug};
 use govgraph_graph::loader::{LoadOptions, LoadSource, NoProgress, now_xsd};
 use govgraph_graph::model::{Classification, Entity, Tag};
 use govgraph_graph::vocab::{gg, prov, rdf, xsd};
-use oxigraph::io::RdfFormat;
 use oxigraph::model::{Literal, NamedNode, Term, Triple};
 use serde::Serialize;
 
@@ -327,12 +326,7 @@ fn result_triples(
 /// Replaces the source graph `name` with `triples`, in one validated load.
 pub(crate) fn load(store: &GraphStore, name: &str, triples: &[Triple]) -> Result<()> {
     store.load(
-        vec![LoadSource::from_bytes(
-            name,
-            name,
-            RdfFormat::NTriples,
-            govgraph_connectors::run::ntriples(triples),
-        )],
+        vec![LoadSource::from_triples(name, name, triples.to_vec())],
         &LoadOptions::default(),
         &NoProgress,
     )?;

@@ -23,7 +23,10 @@ fn load(store: &GraphStore, name: &str, turtle: &str) {
     store
         .load(
             vec![LoadSource::from_bytes(name, name, RdfFormat::Turtle, text)],
-            &LoadOptions { validate: false },
+            &LoadOptions {
+                validate: false,
+                ..Default::default()
+            },
             &NoProgress,
         )
         .unwrap();
