@@ -7,7 +7,8 @@
 //! Two measurements per size: `read` parses the artifacts and runs every model's SQL through
 //! the lineage engine (nothing stored); `ingest` is the whole `govgraph ingest dbt` path into
 //! a fresh store, including validation and the run record: on disk when built with the
-//! `rocksdb` feature (the default), in memory with `--no-default-features`.
+//! `rocksdb` feature (the default), in memory with `--no-default-features`. Figures:
+//! `benches/DBT_INGEST.md`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -33,7 +33,8 @@ pub fn ok(data: &Path, args: &[&str]) -> String {
     let out = govgraph(data, args);
     assert!(
         out.status.success(),
-        "govgraph {args:?} failed: {}\n{}",
+        "govgraph {args:?} failed ({}): {}\n{}",
+        out.status,
         String::from_utf8_lossy(&out.stderr),
         String::from_utf8_lossy(&out.stdout)
     );
