@@ -439,7 +439,7 @@ pub(crate) fn write(
     load: &StagedLoad,
     bulk_from: usize,
     progress: &dyn Progress,
-) -> Result<HashMap<NamedNode, u64>> {
+) -> Result<HashMap<String, u64>> {
     if let Some(dir) = dir {
         recover(store, dir)?;
     }
@@ -453,7 +453,7 @@ pub(crate) fn write(
     let staged_quads = staged.spog.iter().filter(|q| written.contains(&q[3]));
     let total = staged_quads.clone().count();
     progress.phase("comparing with the stored graphs", None);
-    let mut held: HashMap<NamedNode, u64> = HashMap::new();
+    let mut held: HashMap<String, u64> = HashMap::new();
     let mut removals: Vec<Quad> = Vec::new();
     // Staged quads that are stored already.
     let mut kept: HashSet<Ids> = HashSet::new();
@@ -469,7 +469,7 @@ pub(crate) fn write(
                 None => removals.push(q),
             }
         }
-        held.insert(g.clone(), n);
+        held.insert(g.as_str().to_owned(), n);
     }
     let new_records: HashSet<&Quad> = load.records.iter().collect();
     let mut old_records: HashSet<Quad> = HashSet::new();

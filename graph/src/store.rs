@@ -600,9 +600,7 @@ impl GraphStore {
         )?;
         self.generation.fetch_add(1, Ordering::SeqCst);
         for r in &mut staged.reports {
-            if let Ok(g) = NamedNode::new(r.graph.clone()) {
-                r.replaced = held.get(&g).copied().unwrap_or(0);
-            }
+            r.replaced = held.get(&r.graph).copied().unwrap_or(0);
         }
         *self
             .supers
