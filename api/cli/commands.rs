@@ -240,6 +240,7 @@ pub fn sparql(ctx: &Context, args: SparqlArgs) -> Result<ExitCode> {
         default_graphs,
         named_graphs: Vec::new(),
         timeout: Some(Duration::from_secs(args.timeout)),
+        federation: None,
     };
     let outcome = store.query(&query, &options)?;
     let limits = Limits {

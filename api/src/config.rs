@@ -21,6 +21,13 @@
 //! [products]
 //! data_root = "/srv/lake"       # where the catalog's relative data-file paths live
 //! output_dir = "/srv/products"  # where materialized products go (default: DATA/products)
+//!
+//! [federation]                  # SPARQL SERVICE; off unless endpoints are listed
+//! endpoints = ["http://sparql.example.org/sparql"]
+//! tenants = false               # tenant-confined principals may not use SERVICE
+//! max_calls = 16                # SERVICE calls per query
+//! max_response_bytes = 16777216
+//! timeout_ms = 5000
 //! ```
 //!
 //! `GOVGRAPH_API_KEYS` adds principals from the environment, `;`-separated, each
@@ -51,6 +58,38 @@ pub struct FileConfig {
     pub llm: Option<LlmSection>,
     /// `[products]`: where data products read their inputs' files and write their outputs.
     pub products: ProductsSection,
+    /// `[federation]`: the SERVICE endpoints queries may call (none by default).
+    pub federation: FederationSection,
+}
+
+/// `[federation]`. SPARQL SERVICE calls go only to the endpoints listed here; with none
+/// listed (the default) every SERVICE is refused, so a query can never make the server call
+/// an address of its choosing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FederationSection {
+    /// Endpoint IRIs a SERVICE may name, exactly as written in queries.
+    pub endpoints: Vec<String>,
+    /// Whether principals confined to a tenant may use SERVICE too.
+    pub tenants: bool,
+    /// SERVICE calls one query may make.
+    pub max_calls: usize,
+    /// The most bytes one SERVICE answer may have.
+    pub max_response_bytes: usize,
+    /// The most milliseconds one SERVICE call may take (the query's own limit still applies).
+    pub timeout_ms: u64,
+}
+
+impl Default for FederationSection {
+    fn default() -> Self {
+        Self {
+            endpoints: Vec::new(),
+            tenants: false,
+            max_calls: govgraph_graph::federation::DEFAULT_MAX_CALLS,
+            max_response_bytes: 16 << 20,
+            timeout_ms: 5_000,
+        }
+    }
 }
 
 /// `[products]`.
@@ -231,6 +270,21 @@ impl FileConfig {
             if let Some(t) = &p.tenant {
                 govgraph_graph::scope::check_tenant_id(t).map_err(|e| at(e.to_string()))?;
             }
+        }
+        for (i, e) in self.federation.endpoints.iter().enumerate() {
+            let at = |m: &str| ApiError::Config(format!("federation.endpoints[{i}] ({e}): {m}"));
+            let iri = govgraph_graph::oxigraph::model::NamedNode::new(e.as_str())
+                .map_err(|err| at(&err.to_string()))?;
+            let scheme = iri.as_str().split(':').next().unwrap_or_default();
+            if scheme != "http" && scheme != "https" {
+                return Err(at("an endpoint must be an http or https URL"));
+            }
+        }
+        let f = &self.federation;
+        if f.max_calls == 0 || f.max_response_bytes == 0 || f.timeout_ms == 0 {
+            return Err(ApiError::Config(
+                "federation: max_calls, max_response_bytes and timeout_ms must be positive".into(),
+            ));
         }
         let l = &self.limits;
         if l.query_timeout_ms == 0 || l.max_concurrent == 0 || l.max_body_bytes == 0 {

@@ -47,6 +47,9 @@ pub enum ApiError {
     /// The work ran past its time limit.
     #[error("{0}")]
     Timeout(String),
+    /// Another server the request needed (a SERVICE endpoint) failed.
+    #[error("{0}")]
+    BadGateway(String),
     /// The data directory is busy.
     #[error("{0}")]
     Unavailable(String),
@@ -71,6 +74,7 @@ impl From<GraphError> for ApiError {
             GraphError::Timeout(_) => Self::Timeout(e.to_string()),
             GraphError::InUse { .. } => Self::Unavailable("the store is busy; try again".into()),
             GraphError::Query(m) => Self::BadRequest(format!("query failed: {m}")),
+            GraphError::Service(m) => Self::BadGateway(m),
             other => Self::Internal(other.to_string()),
         }
     }
@@ -152,6 +156,7 @@ impl ApiError {
             ),
             Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Too large"),
             Self::Timeout(_) => (StatusCode::SERVICE_UNAVAILABLE, "timeout", "Timed out"),
+            Self::BadGateway(_) => (StatusCode::BAD_GATEWAY, "bad-gateway", "Bad gateway"),
             Self::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",

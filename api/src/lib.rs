@@ -12,6 +12,7 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod federation;
 #[allow(unused_qualifications)]
 pub mod ingest;
 pub mod metrics;

@@ -49,6 +49,8 @@ pub struct ServerConfig {
     pub llm: Option<crate::config::LlmSection>,
     /// Data products' data root and output folder.
     pub products: crate::config::ProductsSection,
+    /// The SERVICE endpoints queries may call.
+    pub federation: crate::config::FederationSection,
 }
 
 impl Default for ServerConfig {
@@ -73,6 +75,7 @@ impl ServerConfig {
             audit_path: f.audit.path.clone(),
             llm: f.llm.clone(),
             products: f.products.clone(),
+            federation: f.federation.clone(),
         }
     }
 }
@@ -102,6 +105,8 @@ pub struct AppState {
     pub policy: Arc<govgraph_policy::Engine>,
     /// Builds data products (`POST /api/v1/data-products`) under the same policies.
     pub products: Arc<govgraph_agents::product::ProductBuilder>,
+    /// SERVICE calls, when the configuration allows any endpoint.
+    pub federation: Option<govgraph_graph::Federation>,
     /// False once shutdown has begun.
     pub ready: AtomicBool,
     next_request: AtomicU64,
@@ -134,6 +139,7 @@ impl AppState {
             slots: Slots::new(config.max_concurrent, config.queue_timeout),
             asker: Arc::new(asker(config.llm.as_ref())?.with_policy(Arc::clone(&policy))),
             products: Arc::new(products(&config, Arc::clone(&policy))?),
+            federation: crate::federation::from_config(&config.federation)?,
             policy,
             ready: AtomicBool::new(true),
             next_request: AtomicU64::new(0),

@@ -68,7 +68,7 @@ impl ProtocolRequest {
         }
     }
 
-    fn options(&self, state: &AppState) -> ApiResult<QueryOptions> {
+    fn options(&self, state: &AppState, principal: &Principal) -> ApiResult<QueryOptions> {
         let iri = |s: &String| {
             NamedNode::new(s.clone())
                 .map_err(|e| ApiError::BadRequest(format!("graph IRI {s:?}: {e}")))
@@ -85,6 +85,11 @@ impl ProtocolRequest {
                 .map(iri)
                 .collect::<ApiResult<_>>()?,
             timeout: Some(state.config.query_timeout),
+            // Tenant-confined principals call other endpoints only where the operator says so.
+            federation: state
+                .federation
+                .clone()
+                .filter(|_| principal.tenant.is_none() || state.config.federation.tenants),
         })
     }
 }
@@ -220,7 +225,7 @@ async fn run(
         .map(str::to_owned);
     let solutions = negotiate(accept.as_deref(), SOLUTION_OFFERS);
     let graph = negotiate(accept.as_deref(), &graph_offers());
-    let options = request.options(&state)?;
+    let options = request.options(&state, principal)?;
     let limits = state.config.limits;
     let store = Arc::clone(&state.store);
     let scope = principal.scope()?;
@@ -296,7 +301,8 @@ async fn run(
     responses(
         (status = 200, description = "Results: SPARQL JSON, XML, CSV or TSV for SELECT and ASK; Turtle, N-Triples, JSON-LD or RDF/XML for CONSTRUCT and DESCRIBE, by the Accept header"),
         (status = 400, description = "Bad SPARQL", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Refused in the caller's scope (another tenant's graph, SERVICE)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Refused in the caller's scope (another tenant's graph, a SERVICE endpoint off the federation allowlist)", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "A SERVICE endpoint failed", body = Problem, content_type = "application/problem+json"),
         (status = 406, description = "No acceptable format", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Timed out or saturated", body = Problem, content_type = "application/problem+json"),
     ),

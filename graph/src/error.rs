@@ -81,6 +81,10 @@ pub enum Error {
     /// graph, SERVICE, LOAD).
     #[error("{0}")]
     Refused(String),
+    /// A SERVICE endpoint the query called failed or answered something that is not SPARQL
+    /// results.
+    #[error("{0}")]
+    Service(String),
     /// The embedded storage engine failed.
     #[error("storage error: {0}")]
     Storage(#[from] oxigraph::store::StorageError),

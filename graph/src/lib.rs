@@ -5,6 +5,7 @@
 //! constants ([`vocab`]). This crate knows no HTTP and no LLM.
 
 pub mod error;
+pub mod federation;
 pub mod guard;
 pub mod ingest;
 pub mod iri;
@@ -19,6 +20,7 @@ pub mod traverse;
 pub mod vocab;
 
 pub use error::{Error, Result};
+pub use federation::{Federation, ServiceClient, ServiceError};
 pub use iri::{ColumnKey, DatasetKey, IriScheme, Kind};
 pub use loader::{LoadOptions, LoadReport, LoadSource, NoProgress, Progress};
 pub use oxigraph;

@@ -73,6 +73,8 @@ pub struct QueryOptions {
     pub named_graphs: Vec<NamedNode>,
     /// Cancel evaluation after this long.
     pub timeout: Option<Duration>,
+    /// The SERVICE endpoints the query may call, and how. `None`: every SERVICE is refused.
+    pub federation: Option<crate::federation::Federation>,
 }
 
 /// A running query's results, and the timer that cancels it if it runs too long.
@@ -202,8 +204,21 @@ impl Deadline {
     pub fn map_error(&self, e: QueryEvaluationError) -> Error {
         match e {
             QueryEvaluationError::Cancelled => Error::Timeout(self.timeout.unwrap_or_default()),
-            QueryEvaluationError::UnsupportedService(_) | QueryEvaluationError::UnboundService => {
-                Error::Refused(SERVICE_REFUSED.into())
+            QueryEvaluationError::UnsupportedService(_) => Error::Refused(SERVICE_REFUSED.into()),
+            QueryEvaluationError::UnboundService => {
+                Error::Refused("SERVICE is refused: its endpoint variable is unbound".into())
+            }
+            QueryEvaluationError::Service(e) => {
+                match e.downcast::<crate::federation::ServiceError>() {
+                    Ok(e) => match *e {
+                        crate::federation::ServiceError::Refused(m) => Error::Refused(m),
+                        crate::federation::ServiceError::Timeout(_) => {
+                            Error::Timeout(self.timeout.unwrap_or_default())
+                        }
+                        other => Error::Service(other.to_string()),
+                    },
+                    Err(other) => Error::Service(other.to_string()),
+                }
             }
             other => Error::Query(other.to_string()),
         }
@@ -211,7 +226,7 @@ impl Deadline {
 }
 
 const SERVICE_REFUSED: &str =
-    "SERVICE is refused: federation is off, so the server never calls other endpoints";
+    "SERVICE is refused: federation is off for this request, so no other endpoint is called";
 
 /// A loaded source, as the meta graph records it.
 #[derive(Debug, Clone, Serialize)]
@@ -739,7 +754,13 @@ impl GraphStore {
                 message: e.to_string(),
             })?;
         crate::guard::check_query(&query)?;
-        let mut prepared = Self::evaluator(token)?.for_query(query);
+        let mut evaluator = Self::evaluator(token)?;
+        if let Some(federation) = &options.federation {
+            federation.check(&query)?;
+            let deadline = options.timeout.map(|t| Instant::now() + t);
+            evaluator = evaluator.with_default_service_handler(federation.handler(deadline));
+        }
+        let mut prepared = evaluator.for_query(query);
         let dataset = prepared.dataset_mut();
         if !options.default_graphs.is_empty() || !options.named_graphs.is_empty() {
             if options.default_graphs.is_empty() {
