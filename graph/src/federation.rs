@@ -106,14 +106,11 @@ impl Federation {
     /// Refuses, before anything runs, a query whose SERVICE names an endpoint off the
     /// allowlist, or names it by a variable (an endpoint must be written out).
     pub(crate) fn check(&self, query: &spargebra::Query) -> Result<()> {
-        let pattern = match query {
-            spargebra::Query::Select { pattern, .. }
-            | spargebra::Query::Construct { pattern, .. }
-            | spargebra::Query::Describe { pattern, .. }
-            | spargebra::Query::Ask { pattern, .. } => pattern,
-        };
         let mut refused = None;
-        services(pattern, &mut |name| {
+        crate::guard::walk(crate::guard::query_pattern(query), &mut |p| {
+            let GraphPattern::Service { name, .. } = p else {
+                return;
+            };
             if refused.is_some() {
                 return;
             }
@@ -146,99 +143,6 @@ fn not_allowed(endpoint: &str) -> String {
     format!(
         "SERVICE <{endpoint}> is refused: the endpoint is not on this server's federation allowlist"
     )
-}
-
-/// Visits the endpoint of every SERVICE in a pattern, nested ones included.
-fn services(pattern: &GraphPattern, visit: &mut impl FnMut(&NamedNodePattern)) {
-    match pattern {
-        GraphPattern::Service { name, inner, .. } => {
-            visit(name);
-            services(inner, visit);
-        }
-        GraphPattern::Join { left, right }
-        | GraphPattern::Union { left, right }
-        | GraphPattern::Minus { left, right } => {
-            services(left, visit);
-            services(right, visit);
-        }
-        GraphPattern::LeftJoin {
-            left,
-            right,
-            expression,
-        } => {
-            services(left, visit);
-            services(right, visit);
-            if let Some(e) = expression {
-                expression_services(e, visit);
-            }
-        }
-        GraphPattern::Lateral { left, right } => {
-            services(left, visit);
-            services(right, visit);
-        }
-        GraphPattern::Filter { expr, inner } => {
-            expression_services(expr, visit);
-            services(inner, visit);
-        }
-        GraphPattern::Extend {
-            inner, expression, ..
-        } => {
-            expression_services(expression, visit);
-            services(inner, visit);
-        }
-        GraphPattern::Graph { inner, .. }
-        | GraphPattern::OrderBy { inner, .. }
-        | GraphPattern::Project { inner, .. }
-        | GraphPattern::Distinct { inner }
-        | GraphPattern::Reduced { inner }
-        | GraphPattern::Slice { inner, .. }
-        | GraphPattern::Group { inner, .. } => services(inner, visit),
-        GraphPattern::Bgp { .. } | GraphPattern::Path { .. } | GraphPattern::Values { .. } => {}
-    }
-}
-
-/// EXISTS and NOT EXISTS carry patterns inside expressions.
-fn expression_services(
-    expression: &spargebra::algebra::Expression,
-    visit: &mut impl FnMut(&NamedNodePattern),
-) {
-    use spargebra::algebra::Expression as E;
-    match expression {
-        E::Exists(p) => services(p, visit),
-        E::Or(a, b)
-        | E::And(a, b)
-        | E::Equal(a, b)
-        | E::SameTerm(a, b)
-        | E::Greater(a, b)
-        | E::GreaterOrEqual(a, b)
-        | E::Less(a, b)
-        | E::LessOrEqual(a, b)
-        | E::Add(a, b)
-        | E::Subtract(a, b)
-        | E::Multiply(a, b)
-        | E::Divide(a, b) => {
-            expression_services(a, visit);
-            expression_services(b, visit);
-        }
-        E::In(a, list) => {
-            expression_services(a, visit);
-            for e in list {
-                expression_services(e, visit);
-            }
-        }
-        E::UnaryPlus(a) | E::UnaryMinus(a) | E::Not(a) => expression_services(a, visit),
-        E::If(a, b, c) => {
-            expression_services(a, visit);
-            expression_services(b, visit);
-            expression_services(c, visit);
-        }
-        E::Coalesce(list) | E::FunctionCall(_, list) => {
-            for e in list {
-                expression_services(e, visit);
-            }
-        }
-        E::NamedNode(_) | E::Literal(_) | E::Variable(_) | E::Bound(_) => {}
-    }
 }
 
 /// Evaluates the SERVICE calls of one query.

@@ -179,8 +179,133 @@ fn check_expression(e: &Expression) -> Result<()> {
     }
 }
 
+/// The pattern a query evaluates.
+pub(crate) fn query_pattern(query: &spargebra::Query) -> &GraphPattern {
+    match query {
+        spargebra::Query::Select { pattern, .. }
+        | spargebra::Query::Construct { pattern, .. }
+        | spargebra::Query::Describe { pattern, .. }
+        | spargebra::Query::Ask { pattern, .. } => pattern,
+    }
+}
+
+/// Visits `pattern` and every pattern nested in it, those inside expressions (EXISTS in a
+/// FILTER, a BIND, an ORDER BY or an aggregate) included.
+pub(crate) fn walk(pattern: &GraphPattern, visit: &mut impl FnMut(&GraphPattern)) {
+    visit(pattern);
+    match pattern {
+        GraphPattern::Join { left, right }
+        | GraphPattern::Union { left, right }
+        | GraphPattern::Minus { left, right }
+        | GraphPattern::Lateral { left, right } => {
+            walk(left, visit);
+            walk(right, visit);
+        }
+        GraphPattern::LeftJoin {
+            left,
+            right,
+            expression,
+        } => {
+            walk(left, visit);
+            walk(right, visit);
+            if let Some(e) = expression {
+                walk_expression(e, visit);
+            }
+        }
+        GraphPattern::Filter { expr, inner } => {
+            walk_expression(expr, visit);
+            walk(inner, visit);
+        }
+        GraphPattern::Extend {
+            inner, expression, ..
+        } => {
+            walk_expression(expression, visit);
+            walk(inner, visit);
+        }
+        GraphPattern::OrderBy { inner, expression } => {
+            for e in expression {
+                match e {
+                    spargebra::algebra::OrderExpression::Asc(e)
+                    | spargebra::algebra::OrderExpression::Desc(e) => walk_expression(e, visit),
+                }
+            }
+            walk(inner, visit);
+        }
+        GraphPattern::Group {
+            inner, aggregates, ..
+        } => {
+            for (_, a) in aggregates {
+                if let spargebra::algebra::AggregateExpression::FunctionCall { expr, .. } = a {
+                    walk_expression(expr, visit);
+                }
+            }
+            walk(inner, visit);
+        }
+        GraphPattern::Graph { inner, .. }
+        | GraphPattern::Project { inner, .. }
+        | GraphPattern::Distinct { inner }
+        | GraphPattern::Reduced { inner }
+        | GraphPattern::Slice { inner, .. }
+        | GraphPattern::Service { inner, .. } => walk(inner, visit),
+        GraphPattern::Bgp { .. } | GraphPattern::Path { .. } | GraphPattern::Values { .. } => {}
+    }
+}
+
+fn walk_expression(e: &Expression, visit: &mut impl FnMut(&GraphPattern)) {
+    match e {
+        Expression::Exists(p) => walk(p, visit),
+        Expression::Or(a, b)
+        | Expression::And(a, b)
+        | Expression::Equal(a, b)
+        | Expression::SameTerm(a, b)
+        | Expression::Greater(a, b)
+        | Expression::GreaterOrEqual(a, b)
+        | Expression::Less(a, b)
+        | Expression::LessOrEqual(a, b)
+        | Expression::Add(a, b)
+        | Expression::Subtract(a, b)
+        | Expression::Multiply(a, b)
+        | Expression::Divide(a, b) => {
+            walk_expression(a, visit);
+            walk_expression(b, visit);
+        }
+        Expression::UnaryPlus(a) | Expression::UnaryMinus(a) | Expression::Not(a) => {
+            walk_expression(a, visit)
+        }
+        Expression::If(a, b, c) => {
+            walk_expression(a, visit);
+            walk_expression(b, visit);
+            walk_expression(c, visit);
+        }
+        Expression::In(a, list) => {
+            walk_expression(a, visit);
+            for e in list {
+                walk_expression(e, visit);
+            }
+        }
+        Expression::Coalesce(list) | Expression::FunctionCall(_, list) => {
+            for e in list {
+                walk_expression(e, visit);
+            }
+        }
+        Expression::NamedNode(_)
+        | Expression::Literal(_)
+        | Expression::Variable(_)
+        | Expression::Bound(_) => {}
+    }
+}
+
+/// Whether a query reads named graphs (a GRAPH pattern anywhere in it).
+pub(crate) fn reads_named_graphs(query: &spargebra::Query) -> bool {
+    let mut found = false;
+    walk(query_pattern(query), &mut |p| {
+        found |= matches!(p, GraphPattern::Graph { .. });
+    });
+    found
+}
+
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -198,6 +323,32 @@ mod tests {
             "SELECT * WHERE { { SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } } }",
         ] {
             assert!(matches!(check(q), Err(Error::Refused(_))), "{q}");
+        }
+    }
+
+    #[test]
+    fn graph_patterns_are_found_wherever_they_sit() {
+        let parse = |q: &str| spargebra::SparqlParser::new().parse_query(q).unwrap();
+        for q in [
+            "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }",
+            "SELECT * WHERE { ?s ?p ?o FILTER EXISTS { GRAPH <urn:g> { ?s ?p ?o } } }",
+            "SELECT * WHERE { ?s ?p ?o } ORDER BY (EXISTS { GRAPH ?g { ?s ?p ?o } })",
+            "SELECT (SUM(IF(EXISTS { GRAPH ?g { ?s ?p ?o } }, 1, 0)) AS ?n) WHERE { ?s ?p ?o }",
+            "SELECT * WHERE { ?s ?p ?o OPTIONAL { ?o ?q ?r FILTER NOT EXISTS { GRAPH ?g {} } } }",
+            "ASK { { SELECT ?s { GRAPH ?g { ?s ?p ?o } } } }",
+            "SELECT * WHERE { ?s ?p ?o BIND(COALESCE(EXISTS { GRAPH ?g { ?s ?p ?o } }) AS ?x) }",
+        ] {
+            let parsed = spargebra::SparqlParser::new()
+                .parse_query(q)
+                .unwrap_or_else(|e| panic!("{q}: {e}"));
+            assert!(reads_named_graphs(&parsed), "{q}");
+        }
+        for q in [
+            "SELECT * WHERE { ?s ?p ?o FILTER EXISTS { ?o ?q ?r } }",
+            "CONSTRUCT { ?s ?p ?o } WHERE { ?s <urn:p>* ?o }",
+            "DESCRIBE <urn:x>",
+        ] {
+            assert!(!reads_named_graphs(&parse(q)), "{q}");
         }
     }
 

@@ -4,6 +4,7 @@
 //! [`iri`]s, atomic validated [`loader`], the [`shacl`] validator and the vocabulary
 //! constants ([`vocab`]). This crate knows no HTTP and no LLM.
 
+mod confine;
 pub mod error;
 pub mod federation;
 pub mod guard;

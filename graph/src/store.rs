@@ -690,24 +690,36 @@ impl GraphStore {
             .collect())
     }
 
+    /// An evaluator with govgraph's prefixes; the prefixes are parsed once per process.
     fn evaluator(token: CancellationToken) -> Result<SparqlEvaluator> {
-        let mut evaluator = SparqlEvaluator::new().with_cancellation_token(token);
-        for (prefix, ns) in vocab::prefix_pairs() {
-            evaluator = evaluator
-                .with_prefix(prefix, ns)
-                .map_err(|e| Error::Query(e.to_string()))?;
+        static TEMPLATE: OnceLock<std::result::Result<SparqlEvaluator, String>> = OnceLock::new();
+        let template = TEMPLATE.get_or_init(|| {
+            let mut evaluator = SparqlEvaluator::new();
+            for (prefix, ns) in vocab::prefix_pairs() {
+                evaluator = evaluator
+                    .with_prefix(prefix, ns)
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(evaluator)
+        });
+        match template {
+            Ok(e) => Ok(e.clone().with_cancellation_token(token)),
+            Err(e) => Err(Error::Query(e.clone())),
         }
-        Ok(evaluator)
     }
 
+    /// A parser with govgraph's prefixes; the prefixes are parsed once per process.
     fn parser() -> Result<spargebra::SparqlParser> {
-        let mut parser = spargebra::SparqlParser::new();
-        for (prefix, ns) in vocab::prefix_pairs() {
-            parser = parser
-                .with_prefix(prefix, ns)
-                .map_err(|e| Error::Query(e.to_string()))?;
-        }
-        Ok(parser)
+        static TEMPLATE: OnceLock<std::result::Result<spargebra::SparqlParser, String>> =
+            OnceLock::new();
+        let template = TEMPLATE.get_or_init(|| {
+            let mut parser = spargebra::SparqlParser::new();
+            for (prefix, ns) in vocab::prefix_pairs() {
+                parser = parser.with_prefix(prefix, ns).map_err(|e| e.to_string())?;
+            }
+            Ok(parser)
+        });
+        template.clone().map_err(Error::Query)
     }
 
     /// The named graphs a tenant scope may read (empty for an unscoped one, which reads all).
@@ -748,12 +760,29 @@ impl GraphStore {
         scope: &Scope,
         token: CancellationToken,
     ) -> Result<PreparedSparqlQuery> {
-        let query = Self::parser()?
+        let mut query = Self::parser()?
             .parse_query(sparql)
             .map_err(|e| Error::Syntax {
                 message: e.to_string(),
             })?;
         crate::guard::check_query(&query)?;
+        let reads_named = crate::guard::reads_named_graphs(&query);
+        let visible = self.visible_graphs(scope)?;
+        let own_dataset = match &query {
+            spargebra::Query::Select { dataset, .. }
+            | spargebra::Query::Construct { dataset, .. }
+            | spargebra::Query::Describe { dataset, .. }
+            | spargebra::Query::Ask { dataset, .. } => dataset.is_some(),
+        } || !options.default_graphs.is_empty()
+            || !options.named_graphs.is_empty();
+        // A tenant's lookups: one filtered seek per pattern instead of one per visible graph.
+        let confined = scope.tenant_id().is_some()
+            && !own_dataset
+            && !reads_named
+            && crate::confine::qualifies(&query);
+        if confined {
+            crate::confine::rewrite(&mut query, &visible);
+        }
         let mut evaluator = Self::evaluator(token)?;
         if let Some(federation) = &options.federation {
             federation.check(&query)?;
@@ -786,8 +815,17 @@ impl GraphStore {
                 );
             }
         }
-        let visible = self.visible_graphs(scope)?;
         scope.restrict(dataset, &visible)?;
+        if confined {
+            // Only the rewritten, filtered GRAPH patterns read anything; the default graph is
+            // empty, so nothing else can.
+            *dataset = oxigraph::sparql::QueryDatasetSpecification::new();
+            dataset.set_default_graph(Vec::new());
+        } else if scope.tenant_id().is_some() && !reads_named {
+            // No GRAPH pattern reads them: an empty list spares the engine resolving every
+            // visible graph's name against the store, and closes GRAPH should one be missed.
+            dataset.set_available_named_graphs(Vec::new());
+        }
         Ok(prepared)
     }
 

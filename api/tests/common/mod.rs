@@ -127,17 +127,21 @@ pub fn update(u: &str, key: Option<&str>) -> Request<Body> {
 }
 
 /// The audit records matching `query` (say `action=ask`), once the background writer has
-/// written at least one of them (it is given a second).
+/// caught up: at least one matches, and the count holds still for longer than the writer
+/// lets records gather (it is given a few seconds in all).
 pub async fn audited(state: &Arc<AppState>, query: &str, key: Option<&str>) -> serde_json::Value {
     let mut log = serde_json::Value::Null;
-    for _ in 0..50 {
+    let mut last = None;
+    for _ in 0..100 {
         log = send(state, get(&format!("/api/v1/audit?{query}"), key))
             .await
             .json();
-        if log["total"].as_u64() >= Some(1) {
+        let total = log["total"].as_u64();
+        if total >= Some(1) && total == last {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        last = total;
+        tokio::time::sleep(Duration::from_millis(30)).await;
     }
     log
 }
