@@ -159,13 +159,21 @@ fn the_api_serves_the_demo_with_keys_roles_and_tenants() {
         "{body}"
     );
 
-    // The audit log names who did what.
-    let (status, body) = get(
-        &server,
-        "/api/v1/audit?principal=sam",
-        Some("root-key-0123456789"),
-    );
-    assert_eq!(status, 200, "{body}");
+    // The audit log names who did what (its writer lets records gather for a moment).
+    let mut body = String::new();
+    for _ in 0..50 {
+        let (status, b) = get(
+            &server,
+            "/api/v1/audit?principal=sam",
+            Some("root-key-0123456789"),
+        );
+        assert_eq!(status, 200, "{b}");
+        body = b;
+        if body.contains("product.build") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert!(body.contains("sparql.update"), "{body}");
     assert!(body.contains("product.build"), "{body}");
 }
@@ -243,4 +251,79 @@ fn shutdown_finishes_the_write_in_flight() {
     // Every request reached the audit log before the process ended.
     let audit = ok(data, &["audit", "--json"]);
     assert!(audit.contains("\"action\":\"sparql.update\""), "{audit}");
+}
+
+#[test]
+fn service_federation_reaches_only_the_configured_endpoint() {
+    // The remote endpoint: the demo catalog, served read-only by another govgraph.
+    let remote_dir = tempfile::tempdir().unwrap();
+    ok(remote_dir.path(), &["demo", "--no-serve"]);
+    let datasets = "SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { ?d a dcat:Dataset }";
+    let expected = count(remote_dir.path(), datasets);
+    assert!(expected > 0);
+    let remote = spawn_server(remote_dir.path(), &["serve"]);
+    let endpoint = format!("http://{}/sparql", remote.addr);
+
+    // The server under test: one local fact, and a configuration that allows that endpoint.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let local = dir.path().join("local.ttl");
+    std::fs::write(
+        &local,
+        "<urn:ex:here> <http://purl.org/dc/terms/title> \"local\" .\n",
+    )
+    .unwrap();
+    ok(&data, &["load", local.to_str().unwrap()]);
+    let config = dir.path().join("govgraph.toml");
+    std::fs::write(
+        &config,
+        format!("[federation]\nendpoints = [\"{endpoint}\"]\n"),
+    )
+    .unwrap();
+    let server = spawn_server_with_env(
+        &data,
+        &["serve", "--config", config.to_str().unwrap()],
+        &[("GOVGRAPH_API_KEYS", KEYS)],
+    );
+    let ask = |q: &str, key: &str| {
+        get(
+            &server,
+            &format!("/sparql?query={}", urlencode(q)),
+            Some(key),
+        )
+    };
+
+    // Local data joined with the remote catalog's count.
+    let q = format!(
+        "SELECT ?t ?n WHERE {{ <urn:ex:here> dct:title ?t . SERVICE <{endpoint}> {{ {} }} }}",
+        datasets.replace("SELECT", "{ SELECT").replace(" }", " } }")
+    );
+    let (status, body) = ask(&q, "analyst-key-01234567");
+    assert_eq!(status, 200, "{q}: {body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let row = &v["results"]["bindings"][0];
+    assert_eq!(row["t"]["value"], "local", "{body}");
+    assert_eq!(row["n"]["value"], expected.to_string(), "{body}");
+
+    // Any other address is refused before a call is made; so is a tenant principal.
+    let (status, body) = ask(
+        "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+        "analyst-key-01234567",
+    );
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = ask(
+        &format!("SELECT * WHERE {{ SERVICE <{endpoint}> {{ ?s ?p ?o }} }} LIMIT 1"),
+        "acme-key-0123456789",
+    );
+    assert_eq!(status, 403, "{body}");
+    // Updates never call out.
+    let (status, body) = update(
+        &server,
+        &format!(
+            "INSERT {{ <urn:ex:a> <urn:ex:b> ?o }} WHERE {{ SERVICE <{endpoint}> {{ ?s ?p ?o }} }}"
+        ),
+        "root-key-0123456789",
+    );
+    assert_eq!(status, 403, "{body}");
+    drop(remote);
 }

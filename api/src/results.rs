@@ -95,12 +95,21 @@ pub fn serialize(
         let Some(m) = mask else {
             return solution;
         };
-        let variables: Vec<Variable> = solution.variables().to_vec();
-        let values: Vec<Option<Term>> = solution
+        // Most rows hold nothing protected: they pass as they are, without a copy.
+        let changed: Vec<(usize, Term)> = solution
             .values()
             .iter()
-            .map(|v| v.as_ref().map(|t| m.term(t).unwrap_or_else(|| t.clone())))
+            .enumerate()
+            .filter_map(|(i, v)| Some((i, m.term(v.as_ref()?)?)))
             .collect();
+        if changed.is_empty() {
+            return solution;
+        }
+        let variables: Vec<Variable> = solution.variables().to_vec();
+        let mut values: Vec<Option<Term>> = solution.values().to_vec();
+        for (i, t) in changed {
+            values[i] = Some(t);
+        }
         QuerySolution::from((variables, values))
     };
     let mut out = Capped {

@@ -476,14 +476,14 @@ async fn openlineage_events_are_stored_or_refused_whole() {
         before
     );
     // The audit log names every attempt: the denied one, the stored one and the refused one.
-    let r = common::send(&s, common::get("/api/v1/audit?action=lineage.write", ROOT)).await;
-    let statuses: Vec<u64> = r.json()["items"]
+    let log = common::audited(&s, "action=lineage.write", ROOT).await;
+    let statuses: Vec<u64> = log["items"]
         .as_array()
         .unwrap()
         .iter()
         .map(|i| i["status"].as_u64().unwrap())
         .collect();
-    assert_eq!(statuses, [400, 201, 403], "{}", r.body);
+    assert_eq!(statuses, [400, 201, 403], "{log}");
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! A tenant's default graph is the union of its visible graphs. Given as a list, the engine
 //! reads a triple pattern once per visible graph: a point lookup such as `<e> ?p ?o` costs as
 //! many index seeks as the tenant has graphs. When every triple pattern of a query is a
-//! lookup (its subject a term, or its object a term under a variable predicate), each
+//! lookup (its subject an IRI, or its object an IRI under a variable predicate), each
 //! pattern `tp` is rewritten instead into
 //! `GRAPH ?h { tp } FILTER(?h IN (visible graphs))`, with `?h` a variable that no query text
 //! can name: one seek over all graphs, and the quads of graphs the tenant may not read are
@@ -34,15 +34,16 @@ pub(crate) fn qualifies(query: &spargebra::Query) -> bool {
     ok
 }
 
-/// A lookup: a triple pattern whose subject is a term, or whose object is a term under a
+/// A lookup: a triple pattern whose subject is an IRI, or whose object is an IRI under a
 /// variable predicate (`?s ?p <e>`), and that holds no blank node (a blank node joins the
 /// patterns of its group, which the rewrite splits). A pattern such as `?d a dcat:Dataset`
-/// is not one: over all graphs it would read every tenant's datasets to keep one tenant's.
+/// or `?s ?p true` is not one: over all graphs it would read every tenant's matches to keep
+/// one tenant's.
 fn binds_a_term(t: &TriplePattern) -> bool {
-    let term = |p: &TermPattern| matches!(p, TermPattern::NamedNode(_) | TermPattern::Literal(_));
+    let iri = |p: &TermPattern| matches!(p, TermPattern::NamedNode(_));
     let blank = |p: &TermPattern| matches!(p, TermPattern::BlankNode(_));
     let open_predicate = matches!(t.predicate, NamedNodePattern::Variable(_));
-    (term(&t.subject) || (term(&t.object) && open_predicate))
+    (iri(&t.subject) || (iri(&t.object) && open_predicate))
         && !blank(&t.subject)
         && !blank(&t.object)
 }
@@ -215,7 +216,6 @@ mod tests {
         for q in [
             "SELECT ?p ?o WHERE { <urn:e> ?p ?o }",
             "SELECT * WHERE { <urn:e> ?p ?o . <urn:e> <urn:label> ?l }",
-            "SELECT * WHERE { ?s ?p 'x' }",
             "ASK { ?s ?p <urn:e> FILTER EXISTS { <urn:e> ?q ?r } }",
             "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p <urn:e> OPTIONAL { <urn:e> ?p ?o } }",
         ] {
@@ -230,6 +230,7 @@ mod tests {
             "SELECT * WHERE { <urn:e> ?p ?o FILTER EXISTS { ?a ?b ?c } }",
             "SELECT * WHERE { <urn:e> <urn:p> _:b . _:b <urn:q> 'x' }",
             "DESCRIBE <urn:e>",
+            "SELECT * WHERE { ?s ?p 'x' }",
             // A SERVICE body is not looked into; a scan inside one keeps the slower path.
             "SELECT * WHERE { <urn:e> ?p ?o SERVICE <http://x/sparql> { ?s ?p ?o } }",
         ] {

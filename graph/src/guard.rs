@@ -143,40 +143,13 @@ fn collect_join<'a>(p: &'a GraphPattern, out: &mut Vec<&'a TriplePattern>) -> Re
 }
 
 fn check_expression(e: &Expression) -> Result<()> {
-    match e {
-        Expression::Exists(p) => check_pattern(p),
-        Expression::Or(a, b)
-        | Expression::And(a, b)
-        | Expression::Equal(a, b)
-        | Expression::SameTerm(a, b)
-        | Expression::Greater(a, b)
-        | Expression::GreaterOrEqual(a, b)
-        | Expression::Less(a, b)
-        | Expression::LessOrEqual(a, b)
-        | Expression::Add(a, b)
-        | Expression::Subtract(a, b)
-        | Expression::Multiply(a, b)
-        | Expression::Divide(a, b) => {
-            check_expression(a)?;
-            check_expression(b)
+    let mut result = Ok(());
+    expression_patterns(e, &mut |p| {
+        if result.is_ok() {
+            result = check_pattern(p);
         }
-        Expression::UnaryPlus(a) | Expression::UnaryMinus(a) | Expression::Not(a) => {
-            check_expression(a)
-        }
-        Expression::If(a, b, c) => {
-            check_expression(a)?;
-            check_expression(b)?;
-            check_expression(c)
-        }
-        Expression::In(a, list) => {
-            check_expression(a)?;
-            list.iter().try_for_each(check_expression)
-        }
-        Expression::Coalesce(list) | Expression::FunctionCall(_, list) => {
-            list.iter().try_for_each(check_expression)
-        }
-        _ => Ok(()),
-    }
+    });
+    result
 }
 
 /// The pattern a query evaluates.
@@ -252,8 +225,14 @@ pub(crate) fn walk(pattern: &GraphPattern, visit: &mut impl FnMut(&GraphPattern)
 }
 
 fn walk_expression(e: &Expression, visit: &mut impl FnMut(&GraphPattern)) {
+    expression_patterns(e, &mut |p| walk(p, visit));
+}
+
+/// Calls `f` on each pattern an expression holds (the patterns of EXISTS and NOT EXISTS),
+/// without descending into them.
+fn expression_patterns(e: &Expression, f: &mut impl FnMut(&GraphPattern)) {
     match e {
-        Expression::Exists(p) => walk(p, visit),
+        Expression::Exists(p) => f(p),
         Expression::Or(a, b)
         | Expression::And(a, b)
         | Expression::Equal(a, b)
@@ -266,26 +245,26 @@ fn walk_expression(e: &Expression, visit: &mut impl FnMut(&GraphPattern)) {
         | Expression::Subtract(a, b)
         | Expression::Multiply(a, b)
         | Expression::Divide(a, b) => {
-            walk_expression(a, visit);
-            walk_expression(b, visit);
+            expression_patterns(a, f);
+            expression_patterns(b, f);
         }
         Expression::UnaryPlus(a) | Expression::UnaryMinus(a) | Expression::Not(a) => {
-            walk_expression(a, visit)
+            expression_patterns(a, f)
         }
         Expression::If(a, b, c) => {
-            walk_expression(a, visit);
-            walk_expression(b, visit);
-            walk_expression(c, visit);
+            expression_patterns(a, f);
+            expression_patterns(b, f);
+            expression_patterns(c, f);
         }
         Expression::In(a, list) => {
-            walk_expression(a, visit);
+            expression_patterns(a, f);
             for e in list {
-                walk_expression(e, visit);
+                expression_patterns(e, f);
             }
         }
         Expression::Coalesce(list) | Expression::FunctionCall(_, list) => {
             for e in list {
-                walk_expression(e, visit);
+                expression_patterns(e, f);
             }
         }
         Expression::NamedNode(_)

@@ -10,7 +10,8 @@
 //! query and of every update's WHERE clause is replaced by the graphs the scope may read,
 //! whatever FROM, FROM NAMED, USING or GRAPH ?g the text holds, and every graph an update
 //! writes is checked, with writes to the default graph sent to the tenant's own default graph.
-//! SERVICE and LOAD are refused everywhere: the store never fetches anything.
+//! LOAD is refused everywhere, and SERVICE unless the caller passes a federation allowlist
+//! (see [`crate::federation`]).
 
 use std::collections::BTreeSet;
 

@@ -836,7 +836,7 @@ impl GraphStore {
     }
 
     /// Runs a SPARQL query within a scope: a tenant's query sees only the graphs it may read,
-    /// whatever its text says. SERVICE is refused.
+    /// whatever its text says. SERVICE is refused unless `options.federation` allows it.
     pub fn query_in(
         &self,
         sparql: &str,
