@@ -111,6 +111,8 @@ impl ServiceClient for HttpServiceClient {
             endpoint: endpoint.as_str().to_owned(),
             message,
         };
+        // Whichever ends first: the query's time, or the time one call may take.
+        let query_ends_first = timeout.is_some_and(|t| t <= self.timeout);
         let limit = timeout.map_or(self.timeout, |t| t.min(self.timeout));
         // Queries run on blocking threads of the server's runtime; the call runs as a task
         // on that runtime and this thread waits for it.
@@ -130,7 +132,15 @@ impl ServiceClient for HttpServiceClient {
         let (content_type, body) = match rx.recv_timeout(limit + Duration::from_millis(100)) {
             Ok(Ok(Ok(answer))) => answer,
             Ok(Ok(Err(message))) => return Err(failed(message)),
-            Ok(Err(_)) | Err(_) => return Err(ServiceError::Timeout(endpoint.as_str().into())),
+            Ok(Err(_)) | Err(_) if query_ends_first => {
+                return Err(ServiceError::Timeout(endpoint.as_str().into()));
+            }
+            Ok(Err(_)) | Err(_) => {
+                return Err(failed(format!(
+                    "the endpoint did not answer within {} ms",
+                    self.timeout.as_millis()
+                )));
+            }
         };
         let format = QueryResultsFormat::from_media_type(&content_type).ok_or_else(|| {
             failed(format!(

@@ -260,6 +260,16 @@ async fn calls_are_capped_in_number_and_in_time() {
     let r = send(&s, query(&q, Some(ADMIN))).await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.body);
     assert!(started.elapsed() < Duration::from_secs(10));
+    // A call cap shorter than the query's time ends the call, not the query: the endpoint
+    // failed.
+    let s = local(&[&slow], "timeout_ms = 200");
+    let r = send(&s, query(&q, Some(ADMIN))).await;
+    assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.body);
+    assert!(
+        r.body.contains("did not answer within 200 ms"),
+        "{}",
+        r.body
+    );
 }
 
 #[test]
