@@ -8,7 +8,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use govgraph_graph::Scope;
-use govgraph_graph::oxigraph::model::{NamedNode, NamedNodeRef, NamedOrBlankNode, Term};
+use govgraph_graph::oxigraph::model::{GraphName, NamedNode, NamedNodeRef, NamedOrBlankNode, Term};
 use govgraph_graph::oxigraph::store::Store;
 use govgraph_graph::vocab::{csvw, dcat, dct, foaf, gg, odrl, prov, rdf, rdfs, skos};
 use serde::{Deserialize, Serialize};
@@ -233,6 +233,8 @@ struct Facts {
     certified: bool,
     personal_category: bool,
     special: bool,
+    /// The named graphs that say anything about the node.
+    graphs: BTreeSet<String>,
 }
 
 /// Reads entity documents out of a store, memoising what referenced nodes say.
@@ -290,6 +292,11 @@ impl<'a> DocReader<'a> {
             None,
         )) {
             let q = q?;
+            if let GraphName::NamedNode(g) = &q.graph_name
+                && !f.graphs.contains(g.as_str())
+            {
+                f.graphs.insert(g.as_str().to_owned());
+            }
             let p = q.predicate.as_ref();
             let o = &q.object;
             let set = |slot: &mut Option<String>| {
@@ -505,6 +512,7 @@ impl<'a> DocReader<'a> {
             label: f.label.clone(),
             description: f.description.clone(),
             certified: f.certified,
+            graphs: f.graphs.iter().cloned().collect(),
             ..EntityDoc::default()
         };
         d.name = f

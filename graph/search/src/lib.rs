@@ -39,8 +39,9 @@ pub use live::LiveIndex;
 use text::TextIndex;
 use vectors::VectorIndex;
 
-/// Bumped when documents or fields change meaning: an index of another version is rebuilt.
-const INDEX_VERSION: u32 = 2;
+/// Bumped when documents, fields or the vector distance change meaning: an index of another
+/// version is rebuilt.
+const INDEX_VERSION: u32 = 3;
 /// Reciprocal rank fusion's constant.
 const RRF_K: f32 = 60.0;
 /// Weights of the two rankings in the fusion.
@@ -404,41 +405,25 @@ impl SearchIndex {
         Ok(report)
     }
 
-    /// The named graphs that say anything about `node`: when one changes, so may its document.
-    fn graphs_of(store: &GraphStore, node: &NamedNode) -> Result<Vec<String>> {
-        let mut g = BTreeSet::new();
-        for q in store
-            .raw()
-            .quads_for_pattern(Some(node.as_ref().into()), None, None, None)
-        {
-            if let GraphName::NamedNode(n) = q?.graph_name {
-                g.insert(n.into_string());
-            }
-        }
-        Ok(g.into_iter().collect())
-    }
-
     fn rebuild(
         &mut self,
         store: &GraphStore,
         versions: BTreeMap<String, String>,
     ) -> Result<SyncReport> {
         self.text.delete_all()?;
-        let mut reader = docs::DocReader::new(store.raw());
-        let entities = reader.entities()?;
+        let entities = docs::DocReader::new(store.raw()).entities()?;
         let mut vectors = VectorIndex::new(self.embedder.dimension(), entities.len());
         let mut batch: Vec<EntityDoc> = Vec::with_capacity(2048);
         let mut indexed = 0usize;
-        for node in &entities {
-            let Some(mut doc) = reader.doc(node)? else {
-                continue;
-            };
-            doc.graphs = Self::graphs_of(store, node)?;
-            self.text.upsert(&doc)?;
-            batch.push(doc);
-            indexed += 1;
-            if batch.len() >= 2048 {
-                self.embed_into(&mut vectors, std::mem::take(&mut batch))?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        for chunk in entities.chunks(4096) {
+            for doc in read_docs(store, chunk, threads)? {
+                self.text.upsert(&doc)?;
+                batch.push(doc);
+                indexed += 1;
+                if batch.len() >= 2048 {
+                    self.embed_into(&mut vectors, std::mem::take(&mut batch))?;
+                }
             }
         }
         self.embed_into(&mut vectors, batch)?;
@@ -530,8 +515,7 @@ impl SearchIndex {
         for node in sorted {
             let old = self.text.get(node.as_str())?;
             match reader.doc(&node)? {
-                Some(mut doc) => {
-                    doc.graphs = Self::graphs_of(store, &node)?;
+                Some(doc) => {
                     if old.as_ref().is_some_and(|o| o.digest() == doc.digest()) {
                         continue;
                     }
@@ -820,6 +804,37 @@ fn any_eq(values: &[String], wanted: &[String]) -> bool {
         || values
             .iter()
             .any(|v| wanted.iter().any(|w| text::keyword(v) == text::keyword(w)))
+}
+
+/// The documents of `nodes` (in their order, skipping those of no searchable kind), read
+/// by `threads` readers at once, each with its own memo.
+fn read_docs(store: &GraphStore, nodes: &[NamedNode], threads: usize) -> Result<Vec<EntityDoc>> {
+    let per = nodes.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|s| {
+        let readers: Vec<_> = nodes
+            .chunks(per)
+            .map(|part| {
+                s.spawn(move || -> Result<Vec<EntityDoc>> {
+                    let mut reader = docs::DocReader::new(store.raw());
+                    let mut out = Vec::with_capacity(part.len());
+                    for node in part {
+                        if let Some(doc) = reader.doc(node)? {
+                            out.push(doc);
+                        }
+                    }
+                    Ok(out)
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(nodes.len());
+        for r in readers {
+            all.extend(
+                r.join()
+                    .map_err(|_| Error::Index("a document reader panicked".into()))??,
+            );
+        }
+        Ok(all)
+    })
 }
 
 /// Whether a document passes a request's filters (the vector side's post-filter; the text
