@@ -159,49 +159,7 @@ fn synthetic(args: &Args) -> serde_json::Value {
         eprintln!("super-types added in {:.1} s", t.elapsed().as_secs_f64());
         std::fs::write(&marker, "").unwrap();
     }
-    let rows = store
-        .select("SELECT ?id ?domain ?person WHERE { ?t a gg:Table ; dct:identifier ?id ; gg:domain/skos:prefLabel ?domain ; gg:owner/foaf:name ?person } ORDER BY ?id")
-        .unwrap();
-    let text = |r: &govgraph_graph::oxigraph::sparql::QuerySolution, v: &str| match r.get(v) {
-        Some(govgraph_graph::oxigraph::model::Term::Literal(l)) => l.value().to_owned(),
-        _ => String::new(),
-    };
-    let tables: Vec<(String, String, String)> = rows
-        .iter()
-        .map(|r| (text(r, "id"), text(r, "domain"), text(r, "person")))
-        .collect();
-    assert!(
-        !tables.is_empty(),
-        "the synthetic catalog has tables with identifiers, domains and owners"
-    );
-    let mut state = 7u64;
-    let mut next = |n: usize| {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((state >> 33) as usize) % n.max(1)
-    };
-    let templates = [
-        "Who owns {t}?",
-        "What breaks if {t} changes?",
-        "Where does {t} come from?",
-        "Which columns of {t} are PII?",
-        "How many columns does {t} have?",
-        "Which quality rules apply to {t}?",
-        "Describe {t}.",
-        "Who is the steward of {t}?",
-        "Which datasets does {p} own?",
-        "How many datasets are in the {d} domain?",
-    ];
-    let questions: Vec<String> = (0..args.questions)
-        .map(|i| {
-            let (t, d, p) = &tables[next(tables.len())];
-            templates[i % templates.len()]
-                .replace("{t}", t)
-                .replace("{d}", d)
-                .replace("{p}", p)
-        })
-        .collect();
+    let questions = common::synthetic_questions(&store, args.questions);
     let asker = Asker::default();
     let t = Instant::now();
     let _ = asker
@@ -228,7 +186,7 @@ fn synthetic(args: &Args) -> serde_json::Value {
             );
         }
         times.push(ms);
-        per.entry(templates[i % templates.len()])
+        per.entry(common::ASK_TEMPLATES[i % common::ASK_TEMPLATES.len()])
             .or_default()
             .push(ms);
     }

@@ -19,13 +19,10 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use govgraph_graph::oxigraph::model::{NamedNode, NamedOrBlankNode, Term};
-use govgraph_graph::traverse::{Direction, Level, Traversal, traverse};
-use govgraph_graph::vocab::{gg, prov};
+use govgraph_graph::traverse::{Traversal, traverse};
 use govgraph_graph::{GraphStore, StoreConfig};
 use serde_json::json;
 
@@ -66,26 +63,6 @@ fn parse_args() -> Args {
     a
 }
 
-/// Deterministic sample without replacement (SplitMix64 + partial Fisher-Yates).
-fn sample(mut v: Vec<NamedNode>, n: usize, seed: u64) -> Vec<NamedNode> {
-    let mut state = seed;
-    let mut next = || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
-    v.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
-    let n = n.min(v.len());
-    for i in 0..n {
-        let j = i + (next() % (v.len() - i) as u64) as usize;
-        v.swap(i, j);
-    }
-    v.truncate(n);
-    v
-}
-
 fn main() {
     let args = parse_args();
     let scratch = tempfile::tempdir().expect("temp dir");
@@ -98,87 +75,23 @@ fn main() {
     let t = Instant::now();
     let store = GraphStore::open(&data.join("store"), StoreConfig::default()).expect("open");
     let open_secs = t.elapsed().as_secs_f64();
-    let raw = store.raw();
-
-    // Start nodes: every node with lineage on the side being walked. Direct column
-    // derivations also carry a `prov:wasDerivedFrom` shortcut between columns, so table
-    // starts are the ends of those edges that are not columns (the bulk loader does not
-    // materialise super-types, so `dcat:Dataset` cannot tell).
-    let is_dataset = |n: &NamedNode| {
-        raw.quads_for_pattern(Some(n.as_ref().into()), Some(gg::COLUMN_OF), None, None)
-            .next()
-            .is_none()
-    };
-    let mut derived_tables = HashSet::new();
-    let mut source_tables = HashSet::new();
-    for q in raw.quads_for_pattern(None, Some(prov::WAS_DERIVED_FROM), None, None) {
-        let q = q.expect("scan");
-        if let NamedOrBlankNode::NamedNode(s) = q.subject
-            && is_dataset(&s)
-        {
-            derived_tables.insert(s);
-        }
-        if let Term::NamedNode(o) = q.object
-            && is_dataset(&o)
-        {
-            source_tables.insert(o);
-        }
-    }
-    let mut derived_columns = HashSet::new();
-    for q in raw.quads_for_pattern(None, Some(prov::QUALIFIED_DERIVATION), None, None) {
-        if let NamedOrBlankNode::NamedNode(s) = q.expect("scan").subject {
-            derived_columns.insert(s);
-        }
-    }
-    let mut source_columns = HashSet::new();
-    let mut column_edges = 0u64;
-    for q in raw.quads_for_pattern(None, Some(prov::ENTITY), None, None) {
-        column_edges += 1;
-        if let Term::NamedNode(o) = q.expect("scan").object {
-            source_columns.insert(o);
-        }
-    }
+    let (kinds, column_edges) = common::walk_kinds(&store);
     eprintln!(
-        "{column_edges} column edges; starts: {} derived and {} source tables, {} derived and {} source columns",
-        derived_tables.len(),
-        source_tables.len(),
-        derived_columns.len(),
-        source_columns.len()
+        "{column_edges} column edges; starts: {}",
+        kinds
+            .iter()
+            .map(|k| format!("{} {}", k.starts.len(), k.name))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
-
-    let kinds = [
-        (
-            "table_upstream",
-            Level::Table,
-            Direction::Upstream,
-            derived_tables,
-        ),
-        (
-            "table_downstream",
-            Level::Table,
-            Direction::Downstream,
-            source_tables,
-        ),
-        (
-            "column_upstream",
-            Level::Column,
-            Direction::Upstream,
-            derived_columns,
-        ),
-        (
-            "column_downstream",
-            Level::Column,
-            Direction::Downstream,
-            source_columns,
-        ),
-    ];
     let mut results = serde_json::Map::new();
     println!(
         "{:<18} {:>7} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10}",
         "walk", "samples", "p50 ms", "p95 ms", "p99 ms", "max ms", "mean nodes", "max nodes"
     );
-    for (i, (name, level, direction, starts)) in kinds.into_iter().enumerate() {
-        let starts = sample(starts.into_iter().collect(), args.samples, 42 + i as u64);
+    for (i, kind) in kinds.into_iter().enumerate() {
+        let (name, level, direction) = (kind.name, kind.level, kind.direction);
+        let starts = common::sample(kind.starts, args.samples, 42 + i as u64);
         // One untimed walk warms the block cache path the way any served query would find it.
         if let Some(first) = starts.first() {
             let mut t = Traversal::new(first.clone(), level, direction);

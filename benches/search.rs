@@ -19,31 +19,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use govgraph_graph::{GraphStore, StoreConfig};
-use govgraph_search::{EntityKind, HashEmbedder, Mode, SearchIndex, SearchRequest};
+use govgraph_search::{HashEmbedder, Mode, SearchIndex};
 use serde_json::json;
-
-const QUERIES: &[&str] = &[
-    "customer email",
-    "custEmailAddr",
-    "net amount",
-    "revenue by region",
-    "how much money we made per region",
-    "invoice tax",
-    "shipment date",
-    "emial adress",
-    "paymnt amount",
-    "supplier contract",
-    "employee phone",
-    "date of birth",
-    "dob",
-    "qty on hand",
-    "ticket priority",
-    "campaign budget",
-    "which customers stopped buying",
-    "gross margin",
-    "credit limit",
-    "session device",
-];
 
 fn main() {
     let mut tables = 5_000usize;
@@ -95,30 +72,13 @@ fn main() {
     let reopen_secs = t.elapsed().as_secs_f64();
     assert_eq!(reopen.mode, "unchanged");
 
-    let requests = |mode: Mode| -> Vec<SearchRequest> {
-        let mut v = Vec::new();
-        for (i, q) in QUERIES.iter().enumerate() {
-            let mut r = SearchRequest {
-                mode,
-                ..SearchRequest::new(q)
-            };
-            // Every third query filters: columns only, or personal data only.
-            match i % 3 {
-                1 => r.kinds = vec![EntityKind::Column],
-                2 => r.pii = Some(true),
-                _ => {}
-            }
-            v.push(r);
-        }
-        v
-    };
     let mut results = serde_json::Map::new();
     println!(
         "{:<8} {:>8} {:>9} {:>9} {:>9} {:>9}",
         "ranking", "queries", "p50 ms", "p95 ms", "p99 ms", "max ms"
     );
     for mode in [Mode::Hybrid, Mode::Text, Mode::Vector] {
-        let reqs = requests(mode);
+        let reqs = common::search_requests(mode);
         for r in &reqs {
             index.search(r).expect("warm-up");
         }

@@ -98,3 +98,219 @@ pub fn prepare(tables: usize, columns: usize, data: &Path) -> Value {
     std::fs::write(&marker, info.to_string()).expect("marker");
     info
 }
+
+/// Deterministic sample without replacement (SplitMix64 + partial Fisher-Yates), taken from
+/// the values in IRI order so that it does not depend on how they were collected.
+pub fn sample(mut v: Vec<NamedNode>, n: usize, seed: u64) -> Vec<NamedNode> {
+    let mut state = seed;
+    let mut next = || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    v.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+    let n = n.min(v.len());
+    for i in 0..n {
+        let j = i + (next() % (v.len() - i) as u64) as usize;
+        v.swap(i, j);
+    }
+    v.truncate(n);
+    v
+}
+
+/// One kind of lineage walk and the nodes it may start from.
+pub struct WalkKind {
+    pub name: &'static str,
+    pub level: govgraph_graph::traverse::Level,
+    pub direction: govgraph_graph::traverse::Direction,
+    pub starts: Vec<NamedNode>,
+}
+
+/// The four walk kinds (table and column level, upstream and downstream), each with every
+/// node that has lineage on the side it walks, and the number of column edges.
+///
+/// Direct column derivations also carry a `prov:wasDerivedFrom` shortcut between columns,
+/// so table starts are the ends of those edges that are not columns (a raw bulk load does
+/// not materialise super-types, so `dcat:Dataset` cannot tell).
+pub fn walk_kinds(store: &GraphStore) -> (Vec<WalkKind>, u64) {
+    use govgraph_graph::oxigraph::model::{NamedOrBlankNode, Term};
+    use govgraph_graph::traverse::{Direction, Level};
+    use govgraph_graph::vocab::{gg, prov};
+    use std::collections::HashSet;
+
+    let raw = store.raw();
+    let is_dataset = |n: &NamedNode| {
+        raw.quads_for_pattern(Some(n.as_ref().into()), Some(gg::COLUMN_OF), None, None)
+            .next()
+            .is_none()
+    };
+    let mut derived_tables = HashSet::new();
+    let mut source_tables = HashSet::new();
+    for q in raw.quads_for_pattern(None, Some(prov::WAS_DERIVED_FROM), None, None) {
+        let q = q.expect("scan");
+        if let NamedOrBlankNode::NamedNode(s) = q.subject
+            && is_dataset(&s)
+        {
+            derived_tables.insert(s);
+        }
+        if let Term::NamedNode(o) = q.object
+            && is_dataset(&o)
+        {
+            source_tables.insert(o);
+        }
+    }
+    let mut derived_columns = HashSet::new();
+    for q in raw.quads_for_pattern(None, Some(prov::QUALIFIED_DERIVATION), None, None) {
+        if let NamedOrBlankNode::NamedNode(s) = q.expect("scan").subject {
+            derived_columns.insert(s);
+        }
+    }
+    let mut source_columns = HashSet::new();
+    let mut column_edges = 0u64;
+    for q in raw.quads_for_pattern(None, Some(prov::ENTITY), None, None) {
+        column_edges += 1;
+        if let Term::NamedNode(o) = q.expect("scan").object {
+            source_columns.insert(o);
+        }
+    }
+    let kind = |name, level, direction, starts: HashSet<NamedNode>| WalkKind {
+        name,
+        level,
+        direction,
+        starts: starts.into_iter().collect(),
+    };
+    (
+        vec![
+            kind(
+                "table_upstream",
+                Level::Table,
+                Direction::Upstream,
+                derived_tables,
+            ),
+            kind(
+                "table_downstream",
+                Level::Table,
+                Direction::Downstream,
+                source_tables,
+            ),
+            kind(
+                "column_upstream",
+                Level::Column,
+                Direction::Upstream,
+                derived_columns,
+            ),
+            kind(
+                "column_downstream",
+                Level::Column,
+                Direction::Downstream,
+                source_columns,
+            ),
+        ],
+        column_edges,
+    )
+}
+
+/// Latency figures of sorted millisecond timings, as JSON.
+pub fn latency(sorted: &[f64]) -> Value {
+    json!({"n": sorted.len(), "p50_ms": pct(sorted, 0.5), "p95_ms": pct(sorted, 0.95),
+           "p99_ms": pct(sorted, 0.99), "max_ms": sorted.last()})
+}
+
+/// The search bench's query mix: names, abbreviations, typos and business phrases.
+pub const SEARCH_QUERIES: &[&str] = &[
+    "customer email",
+    "custEmailAddr",
+    "net amount",
+    "revenue by region",
+    "how much money we made per region",
+    "invoice tax",
+    "shipment date",
+    "emial adress",
+    "paymnt amount",
+    "supplier contract",
+    "employee phone",
+    "date of birth",
+    "dob",
+    "qty on hand",
+    "ticket priority",
+    "campaign budget",
+    "which customers stopped buying",
+    "gross margin",
+    "credit limit",
+    "session device",
+];
+
+/// The query mix as requests of one ranking; every third filters to columns, every third
+/// after that to personal data.
+pub fn search_requests(mode: govgraph_search::Mode) -> Vec<govgraph_search::SearchRequest> {
+    use govgraph_search::{EntityKind, SearchRequest};
+    SEARCH_QUERIES
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let mut r = SearchRequest {
+                mode,
+                ..SearchRequest::new(q)
+            };
+            match i % 3 {
+                1 => r.kinds = vec![EntityKind::Column],
+                2 => r.pii = Some(true),
+                _ => {}
+            }
+            r
+        })
+        .collect()
+}
+
+/// The question templates asked of a synthetic catalog.
+pub const ASK_TEMPLATES: [&str; 10] = [
+    "Who owns {t}?",
+    "What breaks if {t} changes?",
+    "Where does {t} come from?",
+    "Which columns of {t} are PII?",
+    "How many columns does {t} have?",
+    "Which quality rules apply to {t}?",
+    "Describe {t}.",
+    "Who is the steward of {t}?",
+    "Which datasets does {p} own?",
+    "How many datasets are in the {d} domain?",
+];
+
+/// `n` questions over a synthetic catalog's tables, domains and people, drawn with a fixed
+/// seed; question `i` uses template `i % ASK_TEMPLATES.len()`.
+pub fn synthetic_questions(store: &GraphStore, n: usize) -> Vec<String> {
+    use govgraph_graph::oxigraph::model::Term;
+    let rows = store
+        .select("SELECT ?id ?domain ?person WHERE { ?t a gg:Table ; dct:identifier ?id ; gg:domain/skos:prefLabel ?domain ; gg:owner/foaf:name ?person } ORDER BY ?id")
+        .expect("list tables");
+    let text = |r: &govgraph_graph::oxigraph::sparql::QuerySolution, v: &str| match r.get(v) {
+        Some(Term::Literal(l)) => l.value().to_owned(),
+        _ => String::new(),
+    };
+    let tables: Vec<(String, String, String)> = rows
+        .iter()
+        .map(|r| (text(r, "id"), text(r, "domain"), text(r, "person")))
+        .collect();
+    assert!(
+        !tables.is_empty(),
+        "the synthetic catalog has tables with identifiers, domains and owners"
+    );
+    let mut state = 7u64;
+    let mut next = |n: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((state >> 33) as usize) % n.max(1)
+    };
+    (0..n)
+        .map(|i| {
+            let (t, d, p) = &tables[next(tables.len())];
+            ASK_TEMPLATES[i % ASK_TEMPLATES.len()]
+                .replace("{t}", t)
+                .replace("{d}", d)
+                .replace("{p}", p)
+        })
+        .collect()
+}
