@@ -627,15 +627,8 @@ fn machine() -> Value {
                 .map(|(_, v)| v.trim().to_owned())
         })
         .unwrap_or_default();
-    let mem_gib = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("MemTotal:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kib| kib / 1048576.0);
+    let mem_gib =
+        common::proc_kib("/proc/meminfo", "MemTotal:").map_or(f64::NAN, |kib| kib / 1048576.0);
     let rustc = Command::new("rustc")
         .arg("--version")
         .output()

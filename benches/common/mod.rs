@@ -18,16 +18,17 @@ pub fn peak_rss_mib() -> f64 {
 
 /// Peak resident memory of process `pid` (or `self`) so far, in MiB (VmHWM).
 pub fn peak_rss_mib_of(pid: &str) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<f64>().ok())
-        })
-        .unwrap_or(0.0)
-        / 1024.0
+    proc_kib(&format!("/proc/{pid}/status"), "VmHWM:").unwrap_or(0.0) / 1024.0
+}
+
+/// A `key: N kB` field of a /proc file, in KiB.
+pub fn proc_kib(path: &str, key: &str) -> Option<f64> {
+    std::fs::read_to_string(path).ok().and_then(|s| {
+        s.lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+    })
 }
 
 /// Bytes under a directory.
