@@ -42,7 +42,7 @@ pub async fn post_lineage(
     let report =
         blocking(move || openlineage::apply_event(&store, &scope, &body).map_err(ApiError::from))
             .await?;
-    state.search.changed();
+    crate::rest::search_caught_up(&state).await;
     tracing::info!(kind = ?report.kind, graph = %report.graph, edges = report.lineage_edges, "openlineage event");
     let mut response = (StatusCode::CREATED, Json(report)).into_response();
     response

@@ -208,7 +208,7 @@ pub async fn propose(
         },
     )
     .await?;
-    state.search.changed();
+    crate::rest::search_caught_up(&state).await;
     let mut response = (
         axum::http::StatusCode::CREATED,
         Json(serde_json::json!({ "proposed": done })),
@@ -266,7 +266,7 @@ async fn decide_version(
         .map_err(ApiError::from)
     })
     .await?;
-    state.search.changed();
+    crate::rest::search_caught_up(&state).await;
     let mut response = Json(change).into_response();
     response.extensions_mut().insert(AuditAction(if approve {
         "policy.approve"
@@ -415,7 +415,7 @@ pub async fn retention(
         )?)
     })
     .await?;
-    state.search.changed();
+    crate::rest::search_caught_up(&state).await;
     let mut response = Json(serde_json::json!({ "findings": findings })).into_response();
     response
         .extensions_mut()

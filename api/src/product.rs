@@ -99,7 +99,7 @@ pub async fn build(
     })
     .await?;
     if product.registered.is_some() {
-        state.search.changed();
+        crate::rest::search_caught_up(&state).await;
     }
     let detail = serde_json::json!({
         "request": body.request,

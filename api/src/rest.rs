@@ -305,6 +305,24 @@ pub async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::Internal(format!("blocking task: {e}")))?
 }
 
+/// How long a write waits for search to take its change before answering anyway.
+const SEARCH_CATCH_UP: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// After a committed write: tells search, and waits (off the runtime) until search has the
+/// change, so that the writer's next read sees it (REST lookups go through search).
+pub async fn search_caught_up(state: &Arc<AppState>) {
+    let search = Arc::clone(&state.search);
+    let caught_up = tokio::task::spawn_blocking(move || search.changed_and_wait(SEARCH_CATCH_UP))
+        .await
+        .unwrap_or(false);
+    if !caught_up {
+        tracing::warn!(
+            wait_ms = SEARCH_CATCH_UP.as_millis() as u64,
+            "search has not taken a write yet; it catches up in the background"
+        );
+    }
+}
+
 fn search_request(p: &Principal, kind: Option<EntityKind>, f: &CatalogFilter) -> SearchRequest {
     let one = |v: &Option<String>| v.iter().cloned().collect::<Vec<_>>();
     SearchRequest {

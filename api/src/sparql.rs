@@ -185,8 +185,8 @@ async fn update(
     let written = tokio::task::spawn_blocking(move || s.store.update(&text, &scope, Some(timeout)))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
-    // Search catches up in the background, within milliseconds.
-    state.search.changed();
+    // Search takes the change before the writer hears back, so its next read sees it.
+    crate::rest::search_caught_up(&state).await;
     tracing::info!(
         graphs = written.graphs.len(),
         elapsed_ms = started.elapsed().as_millis() as u64,

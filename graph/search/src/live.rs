@@ -91,6 +91,31 @@ impl LiveIndex {
         self.shared.wake.notify_all();
     }
 
+    /// Announces a committed change and waits, at most `timeout`, until the index has it, so
+    /// that the writer's next read through search sees its own write. Returns whether the
+    /// index caught up in time (the change still reaches it later if not).
+    pub fn changed_and_wait(&self, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut s = match self.shared.signal.lock() {
+            Ok(s) => s,
+            Err(p) => p.into_inner(),
+        };
+        s.requested += 1;
+        let mine = s.requested;
+        self.shared.wake.notify_all();
+        while s.done < mine && !s.stop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            s = match self.shared.wake.wait_timeout(s, left) {
+                Ok((s, _)) => s,
+                Err(p) => p.into_inner().0,
+            };
+        }
+        s.done >= mine
+    }
+
     /// Runs a search.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse> {
         self.shared
@@ -132,8 +157,15 @@ fn run(shared: &Shared, period: Duration) {
                 Ok(s) => s,
                 Err(p) => p.into_inner(),
             };
-            if s.requested == s.done && !s.stop {
-                s = match shared.wake.wait_timeout(s, period) {
+            // A writer's wake-up or one of this thread's own notifications may arrive while
+            // nothing is pending: keep waiting then, until the period ends.
+            let until = std::time::Instant::now() + period;
+            while s.requested == s.done && !s.stop {
+                let left = until.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                s = match shared.wake.wait_timeout(s, left) {
                     Ok((s, _)) => s,
                     Err(p) => p.into_inner().0,
                 };
@@ -159,6 +191,8 @@ fn run(shared: &Shared, period: Duration) {
         }
         if let Ok(mut s) = shared.signal.lock() {
             s.done = s.done.max(target);
+            // Writers may be waiting for their change (`changed_and_wait`).
+            shared.wake.notify_all();
         }
     }
 }

@@ -269,3 +269,44 @@ fn filters_facets_and_reasons() {
             .all(|a| p2.hits.iter().all(|b| a.iri != b.iri))
     );
 }
+
+#[test]
+fn a_writer_that_waits_reads_its_own_write() {
+    use govgraph_search::LiveIndex;
+    use std::time::Duration;
+    let store = Arc::new(GraphStore::in_memory(StoreConfig::default()).unwrap());
+    load(&store, "erp", WIDGETS);
+    let index = SearchIndex::in_memory(embedder()).unwrap();
+    // A period far longer than the test: only the writer's announcement can bring the change.
+    let live = LiveIndex::start(store.clone(), index, Duration::from_secs(3600), |_| {}).unwrap();
+    let has = |q: &str| {
+        live.search(&SearchRequest::new(q))
+            .unwrap()
+            .hits
+            .iter()
+            .any(|h| h.path.contains(q))
+    };
+    assert!(has("sprocket_count"));
+    for round in 0..5 {
+        let name = format!("flange_width_{round}");
+        load(
+            &store,
+            &format!("erp{round}"),
+            &format!(
+                "<https://id.govgraph.dev/dataset/erp/widgets/column/{name}> a csvw:Column ; \
+                 csvw:name \"{name}\" ; gg:columnOf <https://id.govgraph.dev/dataset/erp/widgets> ."
+            ),
+        );
+        assert!(
+            live.changed_and_wait(Duration::from_secs(30)),
+            "round {round}"
+        );
+        assert!(
+            has(&name),
+            "round {round}: {name} not searchable after the wait"
+        );
+    }
+    live.stop();
+    // Once stopped, a wait returns at once, saying the index did not catch up.
+    assert!(!live.changed_and_wait(Duration::from_secs(30)));
+}
