@@ -388,8 +388,28 @@ impl Embedder for HashEmbedder {
         self.dimension
     }
 
+    /// Large batches (an index build's) are embedded on every core, in order.
     fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
-        Ok(texts.iter().map(|t| self.vector(t)).collect())
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        if texts.len() < 256 || threads < 2 {
+            return Ok(texts.iter().map(|t| self.vector(t)).collect());
+        }
+        let per = texts.len().div_ceil(threads);
+        Ok(std::thread::scope(|scope| {
+            let parts: Vec<_> = texts
+                .chunks(per)
+                .map(|chunk| {
+                    scope.spawn(move || chunk.iter().map(|t| self.vector(t)).collect::<Vec<_>>())
+                })
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|h| {
+                    // A panic in a thread (there is none to expect) becomes the caller's.
+                    h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+                })
+                .collect()
+        }))
     }
 }
 
@@ -412,6 +432,19 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn a_large_batch_embeds_as_each_text_alone() {
+        let e = HashEmbedder::default();
+        let texts: Vec<String> = (0..1000)
+            .map(|i| format!("cust_addr_{i} order {i}"))
+            .collect();
+        let batch = e.embed(&texts).unwrap();
+        assert_eq!(batch.len(), texts.len());
+        for (t, v) in texts.iter().zip(&batch) {
+            assert_eq!(*v, e.vector(t), "{t}");
+        }
+    }
 
     #[test]
     fn deterministic_and_normalised() {

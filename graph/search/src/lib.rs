@@ -41,7 +41,7 @@ use vectors::VectorIndex;
 
 /// Bumped when documents, fields or the vector distance change meaning: an index of another
 /// version is rebuilt.
-const INDEX_VERSION: u32 = 3;
+const INDEX_VERSION: u32 = 4;
 /// Reciprocal rank fusion's constant.
 const RRF_K: f32 = 60.0;
 /// Weights of the two rankings in the fusion.
@@ -331,6 +331,18 @@ impl SearchIndex {
         self.text.get(iri)
     }
 
+    /// The `k` entities whose vectors are nearest to `text`'s, with their cosine similarity:
+    /// through the HNSW graph, or by scanning every vector when `exact` (to measure the
+    /// graph's recall).
+    pub fn nearest(&self, text: &str, k: usize, exact: bool) -> Result<Vec<(String, f32)>> {
+        let q = self.embedder.embed_query(text)?;
+        if exact {
+            self.vectors.exact_search(&q, k)
+        } else {
+            self.vectors.search(&q, k, None)
+        }
+    }
+
     /// The embedder in use.
     pub fn embedder(&self) -> &Arc<dyn Embedder> {
         &self.embedder
@@ -450,7 +462,15 @@ impl SearchIndex {
                 docs.len()
             )));
         }
-        vectors.upsert(docs.into_iter().map(|d| d.iri).zip(embedded).collect())
+        vectors.upsert(
+            docs.into_iter()
+                .zip(embedded)
+                .map(|(d, v)| {
+                    let label = vector_label(&d);
+                    (d.iri, v, label)
+                })
+                .collect(),
+        )
     }
 
     fn incremental(
@@ -636,8 +656,16 @@ impl SearchIndex {
         };
         let found = if request.mode != Mode::Text && !request.query.trim().is_empty() {
             let q = self.embedder.embed_query(&request.query)?;
-            let k = if filters.is_empty() { pool } else { pool * 8 };
-            let mut found = self.vectors.search(&q, k)?;
+            // Kind and PII are in each point's label, so the graph search itself applies
+            // them. Other filters are applied to the documents afterwards, so they need more
+            // neighbours to leave enough.
+            let labelled = label_filter(request);
+            let k = if filters.len() == labelled.filters {
+                pool
+            } else {
+                pool * 8
+            };
+            let mut found = self.vectors.search(&q, k, labelled.accept.as_deref())?;
             if request.mode == Mode::Hybrid {
                 let best = found.first().map_or(0.0, |(_, s)| *s);
                 found.retain(|(_, sim)| {
@@ -796,6 +824,48 @@ impl SearchIndex {
             f.push(("sort", r.paths.clone()));
         }
         f
+    }
+}
+
+/// A vector point's label: its kind's place in [`EntityKind::ALL`] (0 for none) and, in the
+/// top bit, whether it holds personal data.
+fn vector_label(doc: &EntityDoc) -> u8 {
+    let kind = doc
+        .kind
+        .and_then(|k| EntityKind::ALL.iter().position(|x| *x == k))
+        .map_or(0, |i| (i + 1) as u8);
+    kind | if doc.pii { 0x80 } else { 0 }
+}
+
+/// The part of a request's filters that vector labels can decide.
+struct LabelFilter {
+    /// How many of the request's filters it covers.
+    filters: usize,
+    accept: Option<Box<dyn Fn(u8) -> bool>>,
+}
+
+fn label_filter(r: &SearchRequest) -> LabelFilter {
+    let kinds: Vec<u8> = r
+        .kinds
+        .iter()
+        .filter_map(|k| EntityKind::ALL.iter().position(|x| x == k))
+        .map(|i| (i + 1) as u8)
+        .collect();
+    let by_kind = !r.kinds.is_empty();
+    let pii = r.pii;
+    let filters = usize::from(by_kind) + usize::from(pii.is_some());
+    if filters == 0 {
+        return LabelFilter {
+            filters,
+            accept: None,
+        };
+    }
+    LabelFilter {
+        filters,
+        accept: Some(Box::new(move |label: u8| {
+            (!by_kind || kinds.contains(&(label & 0x7f)))
+                && pii.is_none_or(|p| p == (label & 0x80 != 0))
+        })),
     }
 }
 

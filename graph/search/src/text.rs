@@ -3,13 +3,15 @@
 use std::path::Path;
 
 use tantivy::collector::{Count, DocSetCollector, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, EnableScoring, FuzzyTermQuery, Occur, Query, TermQuery,
+};
 use tantivy::schema::{
     FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 use tantivy::{
-    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term,
+    DocAddress, DocSet, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term,
 };
 
 use crate::analyze;
@@ -470,48 +472,58 @@ impl TextIndex {
     /// BM25 over the analysed query tokens, with typo tolerance on the short fields, under
     /// keyword filters (`(field, allowed values)`, all must hold). Returns up to `limit`
     /// documents with their scores, best first.
+    ///
+    /// The query is a plain union of term queries, so that tantivy can skip, by block-max
+    /// WAND, every block of postings whose best score cannot enter the top `limit`: the cost
+    /// follows the answer, not the length of the posting lists (which grow with the catalog).
+    /// Typo tolerance keeps that shape: a word a fuzzy field has never seen is taken for a
+    /// typo, and the field's known words within one or two edits of it stand in for it as
+    /// ordinary terms; a word the field knows is not expanded. Filters do not break the
+    /// pruning either: a document is offered to the top `limit` only if it passes them, and
+    /// the threshold rises with the documents that do.
     pub fn search(
         &self,
         tokens: &[analyze::Token],
         filters: &[(&str, Vec<String>)],
         limit: usize,
     ) -> Result<Vec<(f32, EntityDoc)>> {
+        let searcher = self.reader.searcher();
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut clause = |term: Term, boost: f32| {
+            should.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(
+                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+                    boost,
+                )) as Box<dyn Query>,
+            ));
+        };
         for t in tokens {
             for (f, field) in &self.text {
                 let term = Term::from_field_text(*field, &t.text);
                 let weight = if t.expanded { 0.8 } else { 1.0 };
-                should.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(
-                        Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
-                        f.boost * weight,
-                    )),
-                ));
                 let n = t.text.chars().count();
-                if f.fuzzy && !t.expanded && n >= 4 && !t.text.chars().all(|c| c.is_ascii_digit()) {
+                let fuzzy =
+                    f.fuzzy && !t.expanded && n >= 4 && !t.text.chars().all(|c| c.is_ascii_digit());
+                if fuzzy && searcher.doc_freq(&term).map_err(tantivy_err)? == 0 {
                     let distance = if n >= 8 { 2 } else { 1 };
-                    should.push((
-                        Occur::Should,
-                        Box::new(BoostQuery::new(
-                            Box::new(FuzzyTermQuery::new(term, distance, true)),
-                            f.boost * 0.35,
-                        )),
-                    ));
+                    for near in near_terms(&searcher, *field, &term, distance)? {
+                        clause(near, f.boost * FUZZY_WEIGHT);
+                    }
+                } else {
+                    clause(term, f.boost * weight);
                 }
             }
         }
         if should.is_empty() {
             return Ok(Vec::new());
         }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
-        clauses.extend(self.filter_clauses(filters));
-        let query = BooleanQuery::new(clauses);
-        let searcher = self.reader.searcher();
-        let top = searcher
-            .search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())
-            .map_err(tantivy_err)?;
+        let query = BooleanQuery::new(should);
+        let filter: Option<Box<dyn Query>> = {
+            let clauses = self.filter_clauses(filters);
+            (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+        };
+        let top = top_k(&searcher, &query, filter.as_deref(), limit.max(1))?;
         top.into_iter()
             .map(|(score, addr)| Ok((score, self.load_with(&searcher, addr)?)))
             .collect()
@@ -572,5 +584,351 @@ impl TextIndex {
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
         }
         clauses
+    }
+}
+
+/// The weight of a term that stands in for a query word the field does not know, against
+/// the word's own weight.
+const FUZZY_WEIGHT: f32 = 0.4;
+
+/// At most this many known words stand in for an unknown one: the most frequent first.
+const MAX_NEAR_TERMS: usize = 8;
+
+/// The words of `field` within `distance` edits of `term` (a transposition counts as one),
+/// the most frequent first.
+fn near_terms(
+    searcher: &tantivy::Searcher,
+    field: Field,
+    term: &Term,
+    distance: u8,
+) -> Result<Vec<Term>> {
+    let fuzzy = FuzzyTermQuery::new(term.clone(), distance, true);
+    let mut freq: std::collections::BTreeMap<Vec<u8>, u64> = std::collections::BTreeMap::new();
+    for reader in searcher.segment_readers() {
+        let inverted = reader.inverted_index(field).map_err(tantivy_err)?;
+        let mut stream = inverted
+            .terms()
+            .search(fuzzy.automaton().map_err(tantivy_err)?)
+            .into_stream()?;
+        while stream.advance() {
+            *freq.entry(stream.key().to_vec()).or_default() += u64::from(stream.value().doc_freq);
+        }
+    }
+    let mut found: Vec<(Vec<u8>, u64)> = freq.into_iter().collect();
+    // Most frequent first; equal counts in word order, so the choice is stable.
+    found.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(found
+        .into_iter()
+        .take(MAX_NEAR_TERMS)
+        .filter_map(|(bytes, _)| {
+            std::str::from_utf8(&bytes)
+                .ok()
+                .map(|w| Term::from_field_text(field, w))
+        })
+        .collect())
+}
+
+/// A scored document in the top-k heap, where the worst document is the greatest.
+#[derive(Debug, Clone, Copy)]
+struct Scored(f32, DocAddress);
+
+impl PartialEq for Scored {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+impl Eq for Scored {}
+impl PartialOrd for Scored {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Scored {
+    /// Lower scores first and, among equal scores, later documents first: the heap's top is
+    /// the document to drop.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other
+            .0
+            .total_cmp(&self.0)
+            .then_with(|| self.1.cmp(&other.1))
+    }
+}
+
+/// The `k` best documents for `query` that also match `filter`, best first.
+///
+/// Every segment is scored through tantivy's pruning loop (block-max WAND for a union of
+/// terms), with one threshold across segments: the k-th best score so far among the
+/// documents that passed the filter and are not deleted.
+fn top_k(
+    searcher: &tantivy::Searcher,
+    query: &dyn Query,
+    filter: Option<&dyn Query>,
+    k: usize,
+) -> Result<Vec<(f32, DocAddress)>> {
+    let weight = query
+        .weight(EnableScoring::enabled_from_searcher(searcher))
+        .map_err(tantivy_err)?;
+    let filter_weight = filter
+        .map(|f| f.weight(EnableScoring::disabled_from_searcher(searcher)))
+        .transpose()
+        .map_err(tantivy_err)?;
+    let mut heap: std::collections::BinaryHeap<Scored> = std::collections::BinaryHeap::new();
+    let mut threshold = f32::MIN;
+    for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        let ord = u32::try_from(ord).map_err(|_| Error::Index("too many segments".into()))?;
+        let mut filter_docs = filter_weight
+            .as_ref()
+            .map(|w| w.scorer(reader, 1.0))
+            .transpose()
+            .map_err(tantivy_err)?;
+        let alive = reader.alive_bitset();
+        weight
+            .for_each_pruning(threshold, reader, &mut |doc, score| {
+                if alive.is_some_and(|a| a.is_deleted(doc)) {
+                    return threshold;
+                }
+                // Documents arrive in increasing order, so the filter's postings are read
+                // forward once.
+                if let Some(docs) = filter_docs.as_mut() {
+                    let at = if docs.doc() < doc {
+                        docs.seek(doc)
+                    } else {
+                        docs.doc()
+                    };
+                    if at != doc {
+                        return threshold;
+                    }
+                }
+                heap.push(Scored(score, DocAddress::new(ord, doc)));
+                if heap.len() > k {
+                    heap.pop();
+                }
+                if heap.len() == k
+                    && let Some(worst) = heap.peek()
+                {
+                    threshold = worst.0;
+                }
+                threshold
+            })
+            .map_err(tantivy_err)?;
+    }
+    let mut best: Vec<Scored> = heap.into_vec();
+    best.sort();
+    Ok(best.into_iter().map(|Scored(s, a)| (s, a)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::docs::EntityKind;
+
+    const WORDS: &[&str] = &[
+        "customer", "email", "address", "order", "amount", "region", "revenue", "phone", "status",
+        "created", "product", "payment", "invoice", "shipment", "country",
+    ];
+
+    /// A catalog of `n` documents in several segments, with words drawn unevenly, so that
+    /// posting lists have very different lengths and scores vary.
+    fn catalog(n: usize) -> TextIndex {
+        let mut idx = TextIndex::in_memory().unwrap();
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = |m: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % m as u64) as usize
+        };
+        for i in 0..n {
+            let words: Vec<&str> = (0..1 + next(4))
+                .map(|_| WORDS[next(WORDS.len()).min(next(WORDS.len()))])
+                .collect();
+            let doc = EntityDoc {
+                iri: format!("urn:e{i}"),
+                kind: Some(if i % 5 == 0 {
+                    EntityKind::Dataset
+                } else {
+                    EntityKind::Column
+                }),
+                name: words.join("_"),
+                description: Some(words.iter().rev().copied().collect::<Vec<_>>().join(" ")),
+                path: format!("t{}.c{i}", i / 20),
+                pii: i % 7 == 0,
+                ..EntityDoc::default()
+            };
+            idx.upsert(&doc).unwrap();
+            if i % 700 == 699 {
+                idx.commit("{}").unwrap();
+            }
+        }
+        // Replaced documents leave deleted ones behind, which must never come back.
+        for i in (0..n).step_by(11) {
+            let doc = EntityDoc {
+                iri: format!("urn:e{i}"),
+                kind: Some(EntityKind::Column),
+                name: "customer_email".into(),
+                path: format!("r.c{i}"),
+                ..EntityDoc::default()
+            };
+            idx.upsert(&doc).unwrap();
+        }
+        idx.commit("{}").unwrap();
+        idx
+    }
+
+    fn tokens(query: &str) -> Vec<analyze::Token> {
+        analyze::words(query)
+            .into_iter()
+            .enumerate()
+            .map(|(position, w)| analyze::Token {
+                text: analyze::stem(&w),
+                position,
+                expanded: false,
+            })
+            .collect()
+    }
+
+    /// The exhaustive answer: every match scored by tantivy's plain collector, then filtered.
+    fn exhaustive(
+        idx: &TextIndex,
+        query: &str,
+        keep: impl Fn(&EntityDoc) -> bool,
+        k: usize,
+    ) -> Vec<(f32, String)> {
+        let all = idx.search(&tokens(query), &[], 100_000).unwrap();
+        all.into_iter()
+            .filter(|(_, d)| keep(d))
+            .take(k)
+            .map(|(s, d)| (s, d.iri))
+            .collect()
+    }
+
+    fn same(got: &[(f32, EntityDoc)], want: &[(f32, String)], what: &str) {
+        assert_eq!(got.len(), want.len(), "{what}");
+        for (i, ((gs, gd), (ws, wi))) in got.iter().zip(want).enumerate() {
+            assert!((gs - ws).abs() < 1e-4, "{what}: score {i}: {gs} vs {ws}");
+            // Equal scores may come in another order, and any document that ties with the
+            // last one kept may be the one kept; otherwise the documents must be the same.
+            if gd.iri != *wi {
+                let tied = want
+                    .iter()
+                    .any(|(s, w)| *w == gd.iri && (s - gs).abs() < 1e-4);
+                let at_the_cut = want.last().is_some_and(|(s, _)| (s - gs).abs() < 1e-4);
+                assert!(
+                    tied || at_the_cut,
+                    "{what}: {i}: {} instead of {wi}",
+                    gd.iri
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn pruned_search_is_exact_with_and_without_filters() {
+        let idx = catalog(3_000);
+        let searcher = idx.reader.searcher();
+        for query in [
+            "customer",
+            "customer email",
+            "order amount revenue",
+            "region country phone status",
+            "invoce adress",
+            "invoice",
+        ] {
+            for k in [1, 10, 100] {
+                // Unfiltered, against tantivy's own top-k collector over the same query.
+                let got = idx.search(&tokens(query), &[], k).unwrap();
+                let plain = {
+                    let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+                    for t in tokens(query) {
+                        for (f, field) in &idx.text {
+                            let term = Term::from_field_text(*field, &t.text);
+                            if searcher.doc_freq(&term).unwrap() > 0 || !f.fuzzy {
+                                should.push((
+                                    Occur::Should,
+                                    Box::new(BoostQuery::new(
+                                        Box::new(TermQuery::new(
+                                            term,
+                                            IndexRecordOption::WithFreqs,
+                                        )),
+                                        f.boost,
+                                    )),
+                                ));
+                            } else {
+                                let d = if t.text.len() >= 8 { 2 } else { 1 };
+                                for near in near_terms(&searcher, *field, &term, d).unwrap() {
+                                    should.push((
+                                        Occur::Should,
+                                        Box::new(BoostQuery::new(
+                                            Box::new(TermQuery::new(
+                                                near,
+                                                IndexRecordOption::WithFreqs,
+                                            )),
+                                            f.boost * FUZZY_WEIGHT,
+                                        )),
+                                    ));
+                                }
+                            }
+                        }
+                    }
+                    searcher
+                        .search(
+                            &BooleanQuery::new(should),
+                            &TopDocs::with_limit(k).order_by_score(),
+                        )
+                        .unwrap()
+                        .into_iter()
+                        .map(|(s, a)| (s, idx.load_with(&searcher, a).unwrap().iri))
+                        .collect::<Vec<_>>()
+                };
+                same(&got, &plain, &format!("{query} top {k}"));
+                assert!(!got.is_empty(), "{query}");
+
+                // Filtered: the head of the exhaustive ranking that passes the filters.
+                let datasets = vec![("f_kind", vec!["dataset".to_owned()])];
+                let got = idx.search(&tokens(query), &datasets, k).unwrap();
+                let want = exhaustive(&idx, query, |d| d.kind == Some(EntityKind::Dataset), k);
+                same(&got, &want, &format!("{query} datasets top {k}"));
+
+                let pii_columns = vec![
+                    ("f_kind", vec!["column".to_owned()]),
+                    ("f_pii", vec!["true".to_owned()]),
+                ];
+                let got = idx.search(&tokens(query), &pii_columns, k).unwrap();
+                let want = exhaustive(
+                    &idx,
+                    query,
+                    |d| d.kind == Some(EntityKind::Column) && d.pii,
+                    k,
+                );
+                same(&got, &want, &format!("{query} pii columns top {k}"));
+            }
+        }
+    }
+
+    #[test]
+    fn an_unknown_word_is_read_as_its_nearest_known_words() {
+        let idx = catalog(500);
+        let searcher = idx.reader.searcher();
+        let name = idx.text[0].1;
+        // Stemmed, "invoice" is indexed as "invoic"; "invoce" (stemmed "invoc") is one edit away.
+        let near = near_terms(&searcher, name, &Term::from_field_text(name, "invoc"), 1).unwrap();
+        assert_eq!(near, vec![Term::from_field_text(name, "invoic")]);
+        let near = near_terms(&searcher, name, &Term::from_field_text(name, "adress"), 1).unwrap();
+        assert_eq!(near, vec![Term::from_field_text(name, "address")]);
+        // A known word is searched as itself, not expanded.
+        let hits = idx.search(&tokens("invoice"), &[], 1000).unwrap();
+        assert!(!hits.is_empty());
+        assert!(hits.iter().all(|(_, d)| d.name.contains("invoice")));
+        // The typo finds what the word finds.
+        let typo: Vec<String> = idx
+            .search(&tokens("adress"), &[], 10)
+            .unwrap()
+            .into_iter()
+            .map(|(_, d)| d.iri)
+            .collect();
+        assert_eq!(typo.len(), 10);
+        let right = idx.search(&tokens("address"), &[], 1000).unwrap();
+        assert!(typo.iter().all(|i| right.iter().any(|(_, d)| d.iri == *i)));
     }
 }
