@@ -211,9 +211,28 @@ fn phase_search(dir: &Path, queries: usize) -> Value {
             common::latency(&sorted(times)),
         );
     }
+    // The HNSW graph's recall: of the ten nearest in the pool a query asks it for, the share
+    // at least as near as the tenth of an exhaustive scan. (Synthetic names repeat, so many
+    // points tie; any of the tied ones is a right answer.)
+    let mut recall = 0.0;
+    for q in common::SEARCH_QUERIES {
+        let exact = index.nearest(q, 10, true).expect("exact");
+        let Some((_, tenth)) = exact.last() else {
+            recall += 1.0;
+            continue;
+        };
+        let approx = index.nearest(q, 100, false).expect("approximate");
+        let found = approx
+            .iter()
+            .take(10)
+            .filter(|(_, sim)| *sim >= tenth - 1e-5);
+        recall += found.count() as f64 / exact.len() as f64;
+    }
+    recall /= common::SEARCH_QUERIES.len() as f64;
     json!({"build_secs": built["secs"], "documents": built["documents"],
            "index_bytes": common::dir_size(&index_dir),
            "peak_rss_mib_store_open": rss_store, "peak_rss_mib_after_build": rss_built,
+           "vector_recall_at_10": recall,
            "latency": latency})
 }
 
@@ -864,6 +883,12 @@ fn report(runs: &[Value]) -> String {
                 "vectors only p95 (ms)",
                 "/search/latency/vector/p95_ms",
                 2,
+                &id,
+            ),
+            row(
+                "vector recall@10 (HNSW against an exact scan)",
+                "/search/vector_recall_at_10",
+                3,
                 &id,
             ),
             row(
