@@ -656,9 +656,10 @@ impl SearchIndex {
         };
         let found = if request.mode != Mode::Text && !request.query.trim().is_empty() {
             let q = self.embedder.embed_query(&request.query)?;
-            // Kind and PII are in each point's label, so the graph search itself applies
-            // them. Other filters are applied to the documents afterwards, so they need more
-            // neighbours to leave enough.
+            // Kind and PII are in each point's label, so the vector index applies them itself
+            // (it asks the graph for enough neighbours that about k pass). Other filters are
+            // applied to the documents afterwards, so they need more neighbours to leave
+            // enough.
             let labelled = label_filter(request);
             let k = if filters.len() == labelled.filters {
                 pool
