@@ -312,7 +312,7 @@ const SEARCH_CATCH_UP: std::time::Duration = std::time::Duration::from_secs(5);
 /// change, so that the writer's next read sees it (REST lookups go through search).
 pub async fn search_caught_up(state: &Arc<AppState>) {
     let search = Arc::clone(&state.search);
-    let caught_up = tokio::task::spawn_blocking(move || search.changed_and_wait(SEARCH_CATCH_UP))
+    let caught_up = blocking(move || Ok(search.changed_and_wait(SEARCH_CATCH_UP)))
         .await
         .unwrap_or(false);
     if !caught_up {
