@@ -3,12 +3,15 @@
 //! [`ask`] answers governance questions in plain words from the graph ("talk to metadata"),
 //! [`overview`] gives the catalog at a glance, and [`quality`] asks a language model for rule
 //! suggestions, and [`product`] builds data products from requests in words. This crate knows
-//! no HTTP.
+//! no HTTP. Behind features, `embed` (`openai`) and `local_embed` (`local-model`) provide
+//! search embedders.
 
 pub mod ask;
 #[cfg(feature = "openai")]
 pub mod embed;
 pub mod error;
+#[cfg(feature = "local-model")]
+pub mod local_embed;
 #[cfg(feature = "openai")]
 mod openai;
 pub mod product;
