@@ -41,7 +41,7 @@ use vectors::VectorIndex;
 
 /// Bumped when documents, fields or the vector distance change meaning: an index of another
 /// version is rebuilt.
-const INDEX_VERSION: u32 = 4;
+const INDEX_VERSION: u32 = 5;
 /// Reciprocal rank fusion's constant.
 const RRF_K: f32 = 60.0;
 /// Weights of the two rankings in the fusion.
@@ -343,6 +343,12 @@ impl SearchIndex {
         }
     }
 
+    /// Points in the vector graph: the distinct vectors (entities that share a vector share
+    /// a point).
+    pub fn vector_points(&self) -> usize {
+        self.vectors.points()
+    }
+
     /// The embedder in use.
     pub fn embedder(&self) -> &Arc<dyn Embedder> {
         &self.embedder
@@ -423,6 +429,13 @@ impl SearchIndex {
         versions: BTreeMap<String, String>,
     ) -> Result<SyncReport> {
         self.text.delete_all()?;
+        // The old vectors go first, so the two graphs are never in memory together; until
+        // the commit below, the index on disk still says a rebuild is due.
+        self.vectors = VectorIndex::new(1, 0);
+        self.payload = Payload {
+            vectors_generation: self.payload.vectors_generation,
+            ..Payload::default()
+        };
         let entities = docs::DocReader::new(store.raw()).entities()?;
         let mut vectors = VectorIndex::new(self.embedder.dimension(), entities.len());
         let mut batch: Vec<EntityDoc> = Vec::with_capacity(2048);
@@ -453,21 +466,34 @@ impl SearchIndex {
         if docs.is_empty() {
             return Ok(());
         }
+        // Catalogs repeat themselves (the same column in many tables): each distinct text is
+        // embedded once, which matters when an embedding costs a model call.
         let texts: Vec<String> = docs.iter().map(EntityDoc::text_for_embedding).collect();
-        let embedded = self.embedder.embed(&texts)?;
-        if embedded.len() != docs.len() {
+        let mut slots: HashMap<&str, usize> = HashMap::with_capacity(texts.len());
+        let mut unique: Vec<String> = Vec::new();
+        let which: Vec<usize> = texts
+            .iter()
+            .map(|t| {
+                *slots.entry(t.as_str()).or_insert_with(|| {
+                    unique.push(t.clone());
+                    unique.len() - 1
+                })
+            })
+            .collect();
+        let embedded = self.embedder.embed(&unique)?;
+        if embedded.len() != unique.len() {
             return Err(Error::Embedding(format!(
                 "{} vectors for {} texts",
                 embedded.len(),
-                docs.len()
+                unique.len()
             )));
         }
         vectors.upsert(
             docs.into_iter()
-                .zip(embedded)
-                .map(|(d, v)| {
+                .zip(which)
+                .map(|(d, i)| {
                     let label = vector_label(&d);
-                    (d.iri, v, label)
+                    (d.iri, embedded[i].clone(), label)
                 })
                 .collect(),
         )
