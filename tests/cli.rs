@@ -400,6 +400,39 @@ fn demo_loads_idempotently_and_serves_sparql() {
     ok(data, &["load", extra.to_str().unwrap()]);
     let found = ok(data, &["search", "sprocket"]);
     assert!(found.contains("erp.sprockets"), "{found}");
+    // Another embedder is chosen by flag or environment; one this build lacks is refused
+    // with the feature named, and a bad choice with the choices.
+    #[cfg(not(feature = "local-model"))]
+    {
+        let out = govgraph(
+            data,
+            &[
+                "--embedder",
+                "local",
+                "--embedder-model",
+                "models/x",
+                "search",
+                "sprocket",
+            ],
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains("`local-model` feature"),
+            "{err}"
+        );
+    }
+    let out = govgraph(data, &["--embedder", "magic", "search", "sprocket"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("builtin, openai, local"),
+        "{err}"
+    );
+    let out = govgraph(data, &["--embedder", "openai", "search", "sprocket"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("base_url is required"),
+        "{err}"
+    );
 
     let server = spawn_server(data, &["demo"]);
     assert!(server.banner.contains("/sparql"), "{}", server.banner);

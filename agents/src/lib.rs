@@ -9,6 +9,7 @@
 pub mod ask;
 #[cfg(feature = "openai")]
 pub mod embed;
+pub mod embedding;
 pub mod error;
 #[cfg(feature = "local-model")]
 pub mod local_embed;

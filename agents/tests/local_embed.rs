@@ -371,3 +371,76 @@ proptest! {
         prop_assert!((norm(&v) - 1.0).abs() < 1e-4);
     }
 }
+
+#[test]
+fn the_embedder_settings_choose_the_local_model_and_search_uses_it() {
+    use govgraph_agents::embedding::{EmbedderSettings, embedder};
+    let dir = fixture("tiny");
+    let settings = EmbedderSettings::Local {
+        path: dir.clone(),
+        max_tokens: 32,
+        query_prefix: Some("query: ".to_owned()),
+        document_prefix: Some("passage: ".to_owned()),
+    };
+    let chosen = embedder(&settings).unwrap();
+    let mut config = LocalEmbedderConfig::new(&dir);
+    config.max_tokens = 32;
+    config.query_prefix = Some("query: ".to_owned());
+    config.document_prefix = Some("passage: ".to_owned());
+    let direct = LocalEmbedder::load(config).unwrap();
+    assert!(chosen.id().starts_with("local:tiny:"), "{}", chosen.id());
+    assert_eq!(chosen.id(), direct.id());
+    assert_eq!(chosen.dimension(), direct.dimension());
+    let texts = vec!["customer email address".to_owned()];
+    assert_eq!(chosen.embed(&texts).unwrap(), direct.embed(&texts).unwrap());
+    assert_eq!(
+        chosen.embed_query("email").unwrap(),
+        direct.embed_query("email").unwrap()
+    );
+    // The demo catalog indexed with the model (no prefixes): a document's own text finds
+    // it through the vectors.
+    use govgraph_graph::oxigraph::io::RdfFormat;
+    use govgraph_graph::{GraphStore, LoadOptions, LoadSource, NoProgress, StoreConfig};
+    let store = GraphStore::in_memory(StoreConfig::default()).unwrap();
+    let sources = govgraph_seeds::DEMO_SOURCES
+        .iter()
+        .map(|s| LoadSource::from_bytes(s.name, s.path, RdfFormat::Turtle, s.turtle))
+        .collect();
+    store
+        .load(sources, &LoadOptions::default(), &NoProgress)
+        .unwrap();
+    let plain = EmbedderSettings::Local {
+        path: dir.clone(),
+        max_tokens: 64,
+        query_prefix: None,
+        document_prefix: None,
+    };
+    let mut index = govgraph_search::SearchIndex::in_memory(embedder(&plain).unwrap()).unwrap();
+    index.sync(&store).unwrap();
+    assert!(index.vector_points() > 100, "{}", index.vector_points());
+    let hit = index
+        .search(&govgraph_search::SearchRequest::new("customer email"))
+        .unwrap()
+        .hits
+        .into_iter()
+        .next()
+        .unwrap();
+    let doc = index.get(&hit.iri).unwrap().unwrap();
+    let nearest = index.nearest(&doc.text_for_embedding(), 10, false).unwrap();
+    assert!(
+        nearest
+            .iter()
+            .any(|(iri, sim)| *iri == hit.iri && *sim > 0.99),
+        "{} not among {nearest:?}",
+        hit.iri
+    );
+    // A directory without a model is refused with the file named.
+    let missing = EmbedderSettings::Local {
+        path: dir.join("nowhere"),
+        max_tokens: 32,
+        query_prefix: None,
+        document_prefix: None,
+    };
+    let err = embedder(&missing).err().unwrap().to_string();
+    assert!(err.contains("nowhere"), "{err}");
+}

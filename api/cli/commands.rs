@@ -29,9 +29,58 @@ pub struct Context {
     /// Whether --data or GOVGRAPH_DATA named the data directory (else a config file may).
     pub data_given: bool,
     pub base_iri: String,
+    /// The search embedder as the flags and the environment give it.
+    pub embedder: EmbedderFlags,
+}
+
+/// `--embedder`, `--embedder-url` and `--embedder-model` (or their environment variables).
+#[derive(Debug, Clone, Default)]
+pub struct EmbedderFlags {
+    pub kind: Option<String>,
+    pub url: Option<String>,
+    pub model: Option<String>,
 }
 
 impl Context {
+    /// The `[embeddings]` settings: a serve config's section (or the defaults), then the
+    /// environment and the flags.
+    pub(crate) fn embeddings(
+        &self,
+        file: Option<&govgraph_api::config::EmbeddingsSection>,
+    ) -> govgraph_api::config::EmbeddingsSection {
+        let mut section = file.cloned().unwrap_or_default();
+        if let Some(kind) = &self.embedder.kind {
+            section.kind.clone_from(kind);
+        }
+        if let Some(url) = &self.embedder.url {
+            section.base_url = Some(url.clone());
+        }
+        if let Some(model) = &self.embedder.model {
+            // A model name for an endpoint, a directory for a local model.
+            if section.kind == "local" {
+                section.path = Some(PathBuf::from(model));
+            } else {
+                section.model = Some(model.clone());
+            }
+        }
+        section
+    }
+
+    /// The search embedder: see [`embeddings`](Self::embeddings). An endpoint's key comes
+    /// from `GOVGRAPH_EMBEDDER_API_KEY`.
+    pub(crate) fn embedder(
+        &self,
+        file: Option<&govgraph_api::config::EmbeddingsSection>,
+    ) -> Result<Arc<dyn govgraph_search::Embedder>> {
+        let key = std::env::var("GOVGRAPH_EMBEDDER_API_KEY")
+            .ok()
+            .filter(|k| !k.is_empty());
+        let settings = self.embeddings(file).settings(key)?;
+        let kind = settings.kind();
+        govgraph_agents::embedding::embedder(&settings)
+            .with_context(|| format!("the {kind} embedder"))
+    }
+
     fn config(&self) -> Result<StoreConfig> {
         Ok(StoreConfig {
             scheme: IriScheme::new(&self.base_iri).context("--base-iri")?,
@@ -1022,6 +1071,7 @@ impl ServeArgs {
 }
 
 fn run_server(
+    ctx: &Context,
     store: GraphStore,
     data: &std::path::Path,
     file: &govgraph_api::config::FileConfig,
@@ -1029,8 +1079,7 @@ fn run_server(
 ) -> Result<ExitCode> {
     let store = Arc::new(store);
     let metrics = Arc::new(govgraph_api::metrics::Metrics::default());
-    let embedder: Arc<dyn govgraph_search::Embedder> =
-        Arc::new(govgraph_search::HashEmbedder::default());
+    let embedder = ctx.embedder(Some(&file.embeddings))?;
     let index = govgraph_search::SearchIndex::open(&data.join("search"), embedder)?;
     let on_sync = {
         let metrics = metrics.clone();
@@ -1104,7 +1153,7 @@ pub fn serve(ctx: &Context, args: ServeArgs) -> Result<ExitCode> {
     };
     let store = ctx.open()?;
     let keys = file.principals.len();
-    run_server(store, &data, &file, move |addr| {
+    run_server(&ctx, store, &data, &file, move |addr| {
         if keys == 0 {
             println!("no API keys configured: read-only, loopback only");
         } else {
@@ -1154,10 +1203,15 @@ pub fn demo(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
         eprintln!("warning: {w}");
     }
     let overview = govgraph_agents::overview(&store)?;
+    // The embedder the server will use, so that it finds the index up to date.
+    let embeddings = match &args.serve.config {
+        Some(path) => Some(govgraph_api::config::FileConfig::from_file(path)?.embeddings),
+        None => None,
+    };
     let indexed = {
         let mut index = govgraph_search::SearchIndex::open(
             &ctx.data.join("search"),
-            Arc::new(govgraph_search::HashEmbedder::default()),
+            ctx.embedder(embeddings.as_ref())?,
         )?;
         index.sync(&store)?.documents
     };
@@ -1196,7 +1250,7 @@ pub fn demo(ctx: &Context, args: DemoArgs) -> Result<ExitCode> {
     if file.products.data_root.is_none() {
         file.products.data_root = Some(govgraph_seeds::seeds_dir());
     }
-    run_server(store, &data, &file, |addr| {
+    run_server(ctx, store, &data, &file, |addr| {
         println!(
             "\ngovgraph is serving the demo at http://{addr}/ (SPARQL at /sparql, REST at /api/v1, docs at /docs)\n"
         );
@@ -1323,14 +1377,14 @@ fn asker(args: &AskArgs) -> Result<govgraph_agents::ask::Asker> {
 
 pub fn ask(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
     use govgraph_agents::ask::{AskRequest, Role};
-    use govgraph_search::{HashEmbedder, SearchIndex};
+    use govgraph_search::SearchIndex;
     let asker = asker(&args)?;
     let role: Role = args
         .role
         .parse()
         .map_err(|e: String| anyhow::anyhow!("--role {e}"))?;
     let store = Arc::new(ctx.open_for_reading()?);
-    let embedder = Arc::new(HashEmbedder::default());
+    let embedder = ctx.embedder(None)?;
     let mut index = match SearchIndex::open(&ctx.data.join("search"), embedder.clone()) {
         Ok(index) => index,
         Err(e) => {
@@ -1449,7 +1503,7 @@ pub struct SearchArgs {
 }
 
 pub fn search(ctx: &Context, args: SearchArgs) -> Result<ExitCode> {
-    use govgraph_search::{EntityKind, HashEmbedder, SearchIndex, SearchRequest};
+    use govgraph_search::{EntityKind, SearchIndex, SearchRequest};
     let kinds = args
         .kind
         .iter()
@@ -1463,7 +1517,7 @@ pub fn search(ctx: &Context, args: SearchArgs) -> Result<ExitCode> {
         })
         .collect::<Result<Vec<_>>>()?;
     let store = ctx.open_for_reading()?;
-    let embedder = Arc::new(HashEmbedder::default());
+    let embedder = ctx.embedder(None)?;
     // The on-disk index, unless a server holds it: then a throwaway one in memory.
     let mut index = match SearchIndex::open(&ctx.data.join("search"), embedder.clone()) {
         Ok(index) => index,

@@ -38,6 +38,23 @@ struct Cli {
     )]
     log_format: LogFormat,
 
+    /// The embedder behind search's vectors: `builtin` (no model files, no network),
+    /// `openai` (an OpenAI-compatible endpoint; its key in GOVGRAPH_EMBEDDER_API_KEY) or
+    /// `local` (a sentence-embedding model directory; build with the `local-model` feature)
+    /// [default: builtin, or [embeddings] in a serve config]. Every command that opens the
+    /// data directory must be given the same one: search re-embeds everything on a change.
+    #[arg(long, global = true, env = "GOVGRAPH_EMBEDDER", value_parser = ["builtin", "openai", "local"])]
+    embedder: Option<String>,
+
+    /// The embeddings endpoint's API base for `--embedder openai`, such as
+    /// http://127.0.0.1:8080/v1.
+    #[arg(long, global = true, env = "GOVGRAPH_EMBEDDER_URL")]
+    embedder_url: Option<String>,
+
+    /// The embedding model: its name for `openai`, its directory for `local`.
+    #[arg(long, global = true, env = "GOVGRAPH_EMBEDDER_MODEL")]
+    embedder_model: Option<String>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -146,6 +163,11 @@ fn main() -> ExitCode {
         data_given: cli.data.is_some(),
         data: cli.data.unwrap_or_else(|| PathBuf::from("./govgraph-data")),
         base_iri: cli.base_iri,
+        embedder: commands::EmbedderFlags {
+            kind: cli.embedder,
+            url: cli.embedder_url,
+            model: cli.embedder_model,
+        },
     };
     let result = match cli.command {
         Command::Init => commands::init(&ctx),

@@ -60,6 +60,92 @@ pub struct FileConfig {
     pub products: ProductsSection,
     /// `[federation]`: the SERVICE endpoints queries may call (none by default).
     pub federation: FederationSection,
+    /// `[embeddings]`: the embedder behind search's vectors (the built-in one by default).
+    pub embeddings: EmbeddingsSection,
+}
+
+/// `[embeddings]`. The key of an OpenAI-compatible endpoint comes from
+/// `GOVGRAPH_EMBEDDER_API_KEY`, never from the file. Every process that opens the data
+/// directory must use the same settings: the search index re-embeds everything when the
+/// embedder changes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmbeddingsSection {
+    /// `builtin` (no model files, no network), `openai` (an OpenAI-compatible endpoint) or
+    /// `local` (a sentence-embedding model in a directory).
+    pub kind: String,
+    /// `openai`: the API base, such as `http://127.0.0.1:8080/v1`.
+    pub base_url: Option<String>,
+    /// `openai`: the model name.
+    pub model: Option<String>,
+    /// `openai`: the vector length (learned from the endpoint when absent).
+    pub dimension: Option<usize>,
+    /// `openai`: inputs per request.
+    pub batch: usize,
+    /// `openai`: seconds allowed for one request.
+    pub timeout_s: u64,
+    /// `local`: the model directory (`config.json`, `vocab.txt`, `model.safetensors`).
+    pub path: Option<PathBuf>,
+    /// `local`: tokens per text at most.
+    pub max_tokens: usize,
+    /// `local`: put before each query (e5 wants `query: `).
+    pub query_prefix: Option<String>,
+    /// `local`: put before each document (e5 wants `passage: `).
+    pub document_prefix: Option<String>,
+}
+
+impl Default for EmbeddingsSection {
+    fn default() -> Self {
+        Self {
+            kind: "builtin".to_owned(),
+            base_url: None,
+            model: None,
+            dimension: None,
+            batch: 128,
+            timeout_s: 30,
+            path: None,
+            max_tokens: 256,
+            query_prefix: None,
+            document_prefix: None,
+        }
+    }
+}
+
+impl EmbeddingsSection {
+    /// The embedder these settings describe, with the endpoint's key if it has one; names
+    /// the setting that is missing or wrong.
+    pub fn settings(
+        &self,
+        api_key: Option<String>,
+    ) -> ApiResult<govgraph_agents::embedding::EmbedderSettings> {
+        use govgraph_agents::embedding::EmbedderSettings;
+        let missing = |field: &str| {
+            ApiError::Config(format!(
+                "[embeddings] {field} is required when kind = \"{}\"",
+                self.kind
+            ))
+        };
+        match self.kind.as_str() {
+            "builtin" => Ok(EmbedderSettings::Builtin),
+            "openai" => Ok(EmbedderSettings::OpenAi {
+                base_url: self.base_url.clone().ok_or_else(|| missing("base_url"))?,
+                model: self.model.clone().ok_or_else(|| missing("model"))?,
+                api_key,
+                dimension: self.dimension,
+                batch: self.batch.max(1),
+                timeout: Duration::from_secs(self.timeout_s.max(1)),
+            }),
+            "local" => Ok(EmbedderSettings::Local {
+                path: self.path.clone().ok_or_else(|| missing("path"))?,
+                max_tokens: self.max_tokens.max(2),
+                query_prefix: self.query_prefix.clone(),
+                document_prefix: self.document_prefix.clone(),
+            }),
+            other => Err(ApiError::Config(format!(
+                "[embeddings] kind = \"{other}\": expected builtin, openai or local"
+            ))),
+        }
+    }
 }
 
 /// `[federation]`. SPARQL SERVICE calls go only to the endpoints listed here; with none
@@ -246,6 +332,7 @@ impl FileConfig {
     }
 
     fn check(&self) -> ApiResult<()> {
+        self.embeddings.settings(None)?;
         let mut names = std::collections::BTreeSet::new();
         for (i, p) in self.principals.iter().enumerate() {
             let at = |m: String| ApiError::Config(format!("principals[{i}] ({}): {m}", p.name));
@@ -345,6 +432,19 @@ mod tests {
                 "[[principals]]\nname='a'\nkey='0123456789abcdef'\nroles=['admin']\ntenant='A B'",
                 "tenant",
             ),
+            (
+                "[embeddings]\nkind='magic'",
+                "expected builtin, openai or local",
+            ),
+            (
+                "[embeddings]\nkind='openai'\nmodel='m'",
+                "[embeddings] base_url is required",
+            ),
+            (
+                "[embeddings]\nkind='local'",
+                "[embeddings] path is required",
+            ),
+            ("[embeddings]\nkind='local'\npth='x'", "unknown field `pth`"),
         ] {
             let e = FileConfig::from_toml(text).unwrap_err().to_string();
             assert!(e.contains(needle), "{text}: {e}");
