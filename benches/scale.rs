@@ -230,6 +230,7 @@ fn phase_search(dir: &Path, queries: usize) -> Value {
     }
     recall /= common::SEARCH_QUERIES.len() as f64;
     json!({"build_secs": built["secs"], "documents": built["documents"],
+           "vector_points": index.vector_points(),
            "index_bytes": common::dir_size(&index_dir),
            "peak_rss_mib_store_open": rss_store, "peak_rss_mib_after_build": rss_built,
            "vector_recall_at_10": recall,
@@ -862,6 +863,12 @@ fn report(runs: &[Value]) -> String {
         &head,
         vec![
             row("documents", "/search/documents", 0, &id),
+            row(
+                "distinct vectors (HNSW points)",
+                "/search/vector_points",
+                0,
+                &id,
+            ),
             row("index build (s)", "/search/build_secs", 1, &id),
             row("index on disk (GB)", "/search/index_bytes", 2, &gb),
             row(
