@@ -10,6 +10,14 @@
 //! dropped before they join anything. The query's own default graph is then set empty, so a
 //! pattern the rewrite missed reads nothing rather than too much.
 //!
+//! Each constant in that list costs the engine a store lookup when it plans the query. When
+//! the tenant may read all but a few of the store's graphs (a store that holds one tenant,
+//! or few), the filter names the graphs it may not read instead:
+//! `FILTER(?h NOT IN (hidden graphs))`, or no filter at all when it may read every graph.
+//! That is the same set only while no write adds a graph, so the caller uses it only on a
+//! store at rest and checks after planning that no write began meanwhile (see
+//! `GraphStore::query_in`).
+//!
 //! The rewrite applies only where it keeps the answers identical: no GRAPH pattern in the
 //! query (it runs with every named graph open, and only its own filtered GRAPH patterns read
 //! them), no property path (a path walks one graph at a time), not DESCRIBE (which reads the
@@ -48,24 +56,64 @@ fn binds_a_term(t: &TriplePattern) -> bool {
         && !blank(&t.object)
 }
 
+/// Which named graphs a rewritten lookup may match.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Confinement<'a> {
+    /// Only these graphs.
+    Within(&'a [NamedNode]),
+    /// Every graph of the store but these; only sound while the store's graph list is the
+    /// one these were computed from.
+    Outside(&'a [NamedNode]),
+}
+
+/// The test a lookup's graph variable must pass, if any.
+struct GraphTest {
+    graphs: Vec<Expression>,
+    negated: bool,
+}
+
+impl GraphTest {
+    fn on(&self, h: &Variable) -> Option<Expression> {
+        if self.negated && self.graphs.is_empty() {
+            return None;
+        }
+        let test = Expression::In(
+            Box::new(Expression::Variable(h.clone())),
+            self.graphs.clone(),
+        );
+        Some(if self.negated {
+            Expression::Not(Box::new(test))
+        } else {
+            test
+        })
+    }
+}
+
 /// Rewrites every default-graph triple pattern of a qualifying query into a GRAPH lookup
-/// filtered to `visible`.
-pub(crate) fn rewrite(query: &mut spargebra::Query, visible: &[NamedNode]) {
+/// confined to `graphs`.
+pub(crate) fn rewrite(query: &mut spargebra::Query, graphs: Confinement<'_>) {
     let pattern = match query {
         spargebra::Query::Select { pattern, .. }
         | spargebra::Query::Construct { pattern, .. }
         | spargebra::Query::Describe { pattern, .. }
         | spargebra::Query::Ask { pattern, .. } => pattern,
     };
-    let allowed: Vec<Expression> = visible
-        .iter()
-        .map(|g| Expression::NamedNode(g.clone()))
-        .collect();
+    let (list, negated) = match graphs {
+        Confinement::Within(g) => (g, false),
+        Confinement::Outside(g) => (g, true),
+    };
+    let test = GraphTest {
+        graphs: list
+            .iter()
+            .map(|g| Expression::NamedNode(g.clone()))
+            .collect(),
+        negated,
+    };
     let mut next = 0usize;
-    rewrite_pattern(pattern, &allowed, &mut next);
+    rewrite_pattern(pattern, &test, &mut next);
 }
 
-fn rewrite_pattern(p: &mut GraphPattern, allowed: &[Expression], next: &mut usize) {
+fn rewrite_pattern(p: &mut GraphPattern, allowed: &GraphTest, next: &mut usize) {
     match p {
         GraphPattern::Bgp { patterns } => {
             if patterns.is_empty() {
@@ -76,15 +124,17 @@ fn rewrite_pattern(p: &mut GraphPattern, allowed: &[Expression], next: &mut usiz
                 // A space cannot appear in a variable written in SPARQL text.
                 let h = Variable::new_unchecked(format!("gg scope {next}"));
                 *next += 1;
-                let lookup = GraphPattern::Filter {
-                    expr: Expression::In(
-                        Box::new(Expression::Variable(h.clone())),
-                        allowed.to_vec(),
-                    ),
-                    inner: Box::new(GraphPattern::Graph {
-                        name: NamedNodePattern::Variable(h),
-                        inner: Box::new(GraphPattern::Bgp { patterns: vec![t] }),
-                    }),
+                let test = allowed.on(&h);
+                let graph = GraphPattern::Graph {
+                    name: NamedNodePattern::Variable(h),
+                    inner: Box::new(GraphPattern::Bgp { patterns: vec![t] }),
+                };
+                let lookup = match test {
+                    Some(expr) => GraphPattern::Filter {
+                        expr,
+                        inner: Box::new(graph),
+                    },
+                    None => graph,
                 };
                 joined = Some(match joined {
                     None => lookup,
@@ -157,7 +207,7 @@ fn rewrite_pattern(p: &mut GraphPattern, allowed: &[Expression], next: &mut usiz
     }
 }
 
-fn rewrite_expression(e: &mut Expression, allowed: &[Expression], next: &mut usize) {
+fn rewrite_expression(e: &mut Expression, allowed: &GraphTest, next: &mut usize) {
     match e {
         Expression::Exists(p) => rewrite_pattern(p, allowed, next),
         Expression::Or(a, b)
@@ -243,13 +293,12 @@ mod tests {
         let mut q = parse(
             "SELECT * WHERE { <urn:e> ?p ?o . ?s ?q <urn:e> FILTER NOT EXISTS { <urn:e> <urn:q> ?o } }",
         );
-        rewrite(
-            &mut q,
-            &[
-                NamedNode::new("urn:g:1").unwrap(),
-                NamedNode::new("urn:g:2").unwrap(),
-            ],
-        );
+        let graphs = [
+            NamedNode::new("urn:g:1").unwrap(),
+            NamedNode::new("urn:g:2").unwrap(),
+        ];
+        let original = q.clone();
+        rewrite(&mut q, Confinement::Within(&graphs));
         let text = format!("{q:?}");
         for h in ["gg scope 0", "gg scope 1", "gg scope 2"] {
             assert!(text.contains(h), "{text}");
@@ -263,5 +312,21 @@ mod tests {
         };
         assert!(variables.iter().all(|v| !v.as_str().contains(' ')));
         assert_eq!(text.matches("urn:g:2").count(), 3, "{text}");
+        assert!(!text.contains("Not(In("), "{text}");
+
+        // Outside a list: each pattern's graph is tested with NOT IN.
+        let mut q = original.clone();
+        rewrite(&mut q, Confinement::Outside(&graphs[1..]));
+        let text = format!("{q:?}");
+        assert_eq!(text.matches("urn:g:2").count(), 3, "{text}");
+        assert_eq!(text.matches("Not(In(").count(), 3, "{text}");
+        assert!(!text.contains("urn:g:1"), "{text}");
+
+        // Outside nothing: plain GRAPH patterns, no filter.
+        let mut q = original;
+        rewrite(&mut q, Confinement::Outside(&[]));
+        let text = format!("{q:?}");
+        assert_eq!(text.matches("gg scope").count(), 3, "{text}");
+        assert!(!text.contains("In("), "{text}");
     }
 }

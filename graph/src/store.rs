@@ -121,6 +121,21 @@ fn timer() -> &'static Timer {
     TIMER.get_or_init(Timer::default)
 }
 
+/// Whether `text` may use `prefix`: whether a colon somewhere follows it and no other
+/// character a prefix name can hold. A false alarm (in a string, say) costs nothing.
+fn uses_prefix(text: &str, prefix: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(i, b)| {
+        *b == b':'
+            && i >= prefix.len()
+            && &bytes[i - prefix.len()..i] == prefix.as_bytes()
+            && (i == prefix.len() || {
+                let c = bytes[i - prefix.len() - 1];
+                !(c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c == b'.' || c >= 0x80)
+            })
+    })
+}
+
 fn timer_loop() {
     let t = timer();
     let mut s = match t.state.lock() {
@@ -129,12 +144,15 @@ fn timer_loop() {
     };
     loop {
         let now = Instant::now();
+        // Due deadlines fire; those of queries already finished leave the heap as soon as
+        // they reach its top, so the thread wakes only for deadlines still armed.
         while let Some(Reverse((at, id))) = s.due.peek().copied() {
-            if at > now {
+            let armed = s.armed.contains_key(&id);
+            if armed && at > now {
                 break;
             }
             s.due.pop();
-            if let Some(token) = s.armed.remove(&id) {
+            if armed && let Some(token) = s.armed.remove(&id) {
                 token.cancel();
             }
         }
@@ -160,7 +178,8 @@ impl Drop for Deadline {
         if let Some(id) = self.id
             && let Ok(mut s) = timer().state.lock()
         {
-            // The heap entry stays until it is due; only the token matters.
+            // The heap entry stays until the timer thread next finds it on top; only the
+            // token matters.
             s.armed.remove(&id);
         }
     }
@@ -264,14 +283,36 @@ pub struct GraphStore {
     shapes: Arc<Shapes>,
     supers: RwLock<SuperClasses>,
     writer: Mutex<()>,
-    /// Bumped by every commit: caches of the graph list are valid for one generation.
+    /// Bumped by every commit when it is done: caches of the graph list are valid for one
+    /// generation.
     generation: AtomicU64,
-    /// Per tenant: the generation it was read at and the graphs it may read.
-    visible: Mutex<HashMap<String, VisibleGraphs>>,
+    /// Bumped by every commit before it starts: equal to `generation` while no write is under
+    /// way (see [`GraphStore::begin_write`]).
+    started: AtomicU64,
+    /// Per tenant: the generation it was read at and the graphs it may and may not read.
+    visible: Mutex<HashMap<String, TenantGraphs>>,
 }
 
-/// The generation a tenant's graph list was read at, and the list.
-type VisibleGraphs = (u64, Arc<Vec<NamedNode>>);
+/// A tenant's view of the store's named graphs at one generation.
+#[derive(Debug, Default)]
+struct GraphLists {
+    /// The graphs it may read.
+    visible: Arc<Vec<NamedNode>>,
+    /// The graphs it may not read.
+    hidden: Vec<NamedNode>,
+}
+
+/// The generation a tenant's graph lists were read at, and the lists.
+type TenantGraphs = (u64, Arc<GraphLists>);
+
+/// A write under way: made before a commit, dropped after it (or after it failed).
+struct Writing<'a>(&'a GraphStore);
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        self.0.generation.fetch_add(1, Ordering::SeqCst);
+    }
+}
 
 impl std::fmt::Debug for GraphStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -413,6 +454,7 @@ impl GraphStore {
             supers: RwLock::new(SuperClasses::default()),
             writer: Mutex::new(()),
             generation: AtomicU64::new(0),
+            started: AtomicU64::new(0),
             visible: Mutex::default(),
         };
         if !read_only {
@@ -421,7 +463,7 @@ impl GraphStore {
             if let Some(dir) = &this.dir
                 && crate::stage::recover(&this.store, dir)?
             {
-                this.generation.fetch_add(1, Ordering::SeqCst);
+                drop(this.begin_write());
             }
         }
         this.refresh_superclasses()?;
@@ -486,8 +528,9 @@ impl GraphStore {
             oxigraph::model::LiteralRef::new_simple_literal(&hash),
             meta,
         ));
+        let writing = self.begin_write();
         tx.commit()?;
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        drop(writing);
         Ok(())
     }
 
@@ -519,6 +562,21 @@ impl GraphStore {
     /// generation is stale at the next.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Marks a commit as under way until the guard drops. Every change to the store goes
+    /// between the two, so a reader that finds `started == generation` before it plans and
+    /// `started` unchanged after its snapshot was taken knows its snapshot holds exactly the
+    /// graphs of that generation.
+    fn begin_write(&self) -> Writing<'_> {
+        self.started.fetch_add(1, Ordering::SeqCst);
+        Writing(self)
+    }
+
+    /// The generation, when no write is under way.
+    fn at_rest(&self) -> Option<u64> {
+        let generation = self.generation.load(Ordering::SeqCst);
+        (self.started.load(Ordering::SeqCst) == generation).then_some(generation)
     }
 
     /// Whether the store was opened read-only.
@@ -606,14 +664,16 @@ impl GraphStore {
         if validation.violations() > 0 {
             return Err(Error::Validation(Box::new(validation)));
         }
+        let writing = self.begin_write();
         let held = crate::stage::write(
             &self.store,
             self.dir.as_deref().filter(|_| cfg!(feature = "rocksdb")),
             &staged,
             options.bulk_from,
             progress,
-        )?;
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        );
+        drop(writing);
+        let held = held?;
         for r in &mut staged.reports {
             r.replaced = held.get(&r.graph).copied().unwrap_or(0);
         }
@@ -653,8 +713,9 @@ impl GraphStore {
         for q in &old {
             tx.remove(q);
         }
+        let writing = self.begin_write();
         tx.commit()?;
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        drop(writing);
         Ok(n)
     }
 
@@ -692,62 +753,70 @@ impl GraphStore {
 
     /// An evaluator with govgraph's prefixes; the prefixes are parsed once per process.
     fn evaluator(token: CancellationToken) -> Result<SparqlEvaluator> {
-        static TEMPLATE: OnceLock<std::result::Result<SparqlEvaluator, String>> = OnceLock::new();
-        let template = TEMPLATE.get_or_init(|| {
-            let mut evaluator = SparqlEvaluator::new();
-            for (prefix, ns) in vocab::prefix_pairs() {
-                evaluator = evaluator
-                    .with_prefix(prefix, ns)
-                    .map_err(|e| e.to_string())?;
-            }
-            Ok(evaluator)
-        });
-        match template {
-            Ok(e) => Ok(e.clone().with_cancellation_token(token)),
-            Err(e) => Err(Error::Query(e.clone())),
-        }
+        // Queries and updates reach the evaluator parsed, so it needs no prefixes.
+        static TEMPLATE: OnceLock<SparqlEvaluator> = OnceLock::new();
+        Ok(TEMPLATE
+            .get_or_init(SparqlEvaluator::new)
+            .clone()
+            .with_cancellation_token(token))
     }
 
-    /// A parser with govgraph's prefixes; the prefixes are parsed once per process.
-    fn parser() -> Result<spargebra::SparqlParser> {
-        static TEMPLATE: OnceLock<std::result::Result<spargebra::SparqlParser, String>> =
-            OnceLock::new();
-        let template = TEMPLATE.get_or_init(|| {
-            let mut parser = spargebra::SparqlParser::new();
-            for (prefix, ns) in vocab::prefix_pairs() {
-                parser = parser.with_prefix(prefix, ns).map_err(|e| e.to_string())?;
+    /// A parser for `text` with govgraph's prefixes predeclared. Only the prefixes the text
+    /// can use (those followed by a colon somewhere in it) are declared: a query of full IRIs
+    /// gets a bare parser.
+    fn parser(text: &str) -> Result<spargebra::SparqlParser> {
+        let mut parser = spargebra::SparqlParser::new();
+        for (prefix, ns) in vocab::prefix_pairs() {
+            if uses_prefix(text, prefix) {
+                parser = parser
+                    .with_prefix(prefix, ns)
+                    .map_err(|e| Error::Query(e.to_string()))?;
             }
-            Ok(parser)
-        });
-        template.clone().map_err(Error::Query)
+        }
+        Ok(parser)
     }
 
     /// The named graphs a tenant scope may read (empty for an unscoped one, which reads all).
     /// The list is cached per tenant until the next commit.
     pub fn visible_graphs(&self, scope: &Scope) -> Result<Arc<Vec<NamedNode>>> {
+        Ok(match self.graph_lists(scope)? {
+            Some((_, lists)) => lists.visible.clone(),
+            None => Arc::default(),
+        })
+    }
+
+    /// The named graphs a tenant scope may and may not read, and the generation they were
+    /// listed at (`None` for an unscoped one). Cached per tenant until the next commit.
+    fn graph_lists(&self, scope: &Scope) -> Result<Option<TenantGraphs>> {
         let Some(tenant) = scope.tenant_id() else {
-            return Ok(Arc::default());
+            return Ok(None);
         };
         let generation = self.generation.load(Ordering::SeqCst);
         if let Ok(cache) = self.visible.lock()
-            && let Some((g, list)) = cache.get(tenant)
+            && let Some((g, lists)) = cache.get(tenant)
             && *g == generation
         {
-            return Ok(list.clone());
+            return Ok(Some((*g, lists.clone())));
         }
-        let mut out = Vec::new();
+        let mut visible = Vec::new();
+        let mut hidden = Vec::new();
         for g in self.store.named_graphs() {
-            if let NamedOrBlankNode::NamedNode(n) = g?
-                && scope.can_read(n.as_str())
-            {
-                out.push(n);
+            if let NamedOrBlankNode::NamedNode(n) = g? {
+                if scope.can_read(n.as_str()) {
+                    visible.push(n);
+                } else {
+                    hidden.push(n);
+                }
             }
         }
-        let list = Arc::new(out);
+        let lists = Arc::new(GraphLists {
+            visible: Arc::new(visible),
+            hidden,
+        });
         if let Ok(mut cache) = self.visible.lock() {
-            cache.insert(tenant.to_owned(), (generation, list.clone()));
+            cache.insert(tenant.to_owned(), (generation, lists.clone()));
         }
-        Ok(list)
+        Ok(Some((generation, lists)))
     }
 
     /// Prepares a SPARQL query with govgraph's prefixes predeclared and the dataset set:
@@ -758,16 +827,21 @@ impl GraphStore {
         sparql: &str,
         options: &QueryOptions,
         scope: &Scope,
+        at_rest: Option<u64>,
         token: CancellationToken,
-    ) -> Result<PreparedSparqlQuery> {
-        let mut query = Self::parser()?
+    ) -> Result<(PreparedSparqlQuery, bool)> {
+        let mut query = Self::parser(sparql)?
             .parse_query(sparql)
             .map_err(|e| Error::Syntax {
                 message: e.to_string(),
             })?;
         crate::guard::check_query(&query)?;
         let reads_named = crate::guard::reads_named_graphs(&query);
-        let visible = self.visible_graphs(scope)?;
+        let lists = self.graph_lists(scope)?;
+        let visible = lists
+            .as_ref()
+            .map(|(_, l)| l.visible.clone())
+            .unwrap_or_default();
         let own_dataset = match &query {
             spargebra::Query::Select { dataset, .. }
             | spargebra::Query::Construct { dataset, .. }
@@ -780,8 +854,19 @@ impl GraphStore {
             && !own_dataset
             && !reads_named
             && crate::confine::qualifies(&query);
+        // On a store at rest, naming the fewer of the graphs it may and may not read.
+        let mut outside = false;
         if confined {
-            crate::confine::rewrite(&mut query, &visible);
+            let graphs = match &lists {
+                Some((generation, l))
+                    if at_rest == Some(*generation) && l.hidden.len() < l.visible.len() =>
+                {
+                    outside = true;
+                    crate::confine::Confinement::Outside(&l.hidden)
+                }
+                _ => crate::confine::Confinement::Within(&visible),
+            };
+            crate::confine::rewrite(&mut query, graphs);
         }
         let mut evaluator = Self::evaluator(token)?;
         if let Some(federation) = &options.federation {
@@ -826,7 +911,7 @@ impl GraphStore {
             // visible graph's name against the store, and closes GRAPH should one be missed.
             dataset.set_available_named_graphs(Vec::new());
         }
-        Ok(prepared)
+        Ok((prepared, outside))
     }
 
     /// Runs a SPARQL query. Without FROM or protocol graphs, the default graph is the union
@@ -844,12 +929,25 @@ impl GraphStore {
         scope: &Scope,
     ) -> Result<QueryOutcome> {
         let token = CancellationToken::new();
-        let prepared = self.prepare(sparql, options, scope, token.clone())?;
-        let deadline = Deadline::arm(options.timeout, token);
+        let at_rest = self.at_rest();
+        let (prepared, outside) = self.prepare(sparql, options, scope, at_rest, token.clone())?;
+        let deadline = Deadline::arm(options.timeout, token.clone());
         let results = prepared
             .on_store(&self.store)
             .execute()
             .map_err(|e| deadline.map_error(e))?;
+        // The snapshot was taken by `execute`. Naming the graphs the tenant may not read was
+        // sound only if no write began since the lists were read; if one did, plan again
+        // with the graphs it may read.
+        if outside && self.started.load(Ordering::SeqCst) != at_rest.unwrap_or(u64::MAX) {
+            drop(results);
+            let (prepared, _) = self.prepare(sparql, options, scope, None, token)?;
+            let results = prepared
+                .on_store(&self.store)
+                .execute()
+                .map_err(|e| deadline.map_error(e))?;
+            return Ok(QueryOutcome { results, deadline });
+        }
         Ok(QueryOutcome { results, deadline })
     }
 
@@ -864,7 +962,7 @@ impl GraphStore {
         timeout: Option<Duration>,
     ) -> Result<WriteTargets> {
         self.check_writable()?;
-        let mut update = Self::parser()?
+        let mut update = Self::parser(sparql)?
             .parse_update(sparql)
             .map_err(|e| Error::Syntax {
                 message: e.to_string(),
@@ -931,8 +1029,9 @@ impl GraphStore {
             let graph = NamedNode::new(g.as_str()).map_err(|e| Error::Query(e.to_string()))?;
             crate::loader::touch_meta(&mut tx, &graph, &digest)?;
         }
+        let writing = self.begin_write();
         tx.commit()?;
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        drop(writing);
         Ok(targets)
     }
 
@@ -1094,5 +1193,63 @@ impl TripleRead for GraphStore {
         out.sort_by_key(ToString::to_string);
         out.dedup();
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_are_declared_only_where_the_text_can_use_them() {
+        assert!(uses_prefix("SELECT * { ?d a dcat:Dataset }", "dcat"));
+        assert!(uses_prefix("dcat:x", "dcat"));
+        assert!(uses_prefix("{(dcat:x)}", "dcat"));
+        assert!(!uses_prefix(
+            "SELECT * { <https://x.org/dcat> ?p ?o }",
+            "dcat"
+        ));
+        assert!(!uses_prefix(
+            "SELECT * { <https://id.govgraph.dev/a> ?p ?o }",
+            "dct"
+        ));
+        assert!(!uses_prefix("xdcat:y", "dcat"));
+        assert!(!uses_prefix("x.dcat:y", "dcat"));
+        assert!(!uses_prefix("dca", "dcat"));
+        // Prefixed names parse; full IRIs parse with no prefix declared.
+        let q = "SELECT * { ?d a dcat:Dataset ; dct:title ?t }";
+        GraphStore::parser(q).unwrap().parse_query(q).unwrap();
+        let q = "SELECT * { <https://id.govgraph.dev/a> ?p ?o }";
+        GraphStore::parser(q).unwrap().parse_query(q).unwrap();
+        let q = "SELECT * { ?d a skos:Concept }";
+        let e = GraphStore::parser("SELECT * { }")
+            .unwrap()
+            .parse_query(q)
+            .unwrap_err();
+        assert!(e.to_string().contains("Prefix not found"), "{e}");
+    }
+
+    #[test]
+    fn a_write_under_way_is_seen_until_it_ends() {
+        let store = GraphStore::in_memory(StoreConfig::default()).unwrap();
+        let before = store.at_rest().unwrap();
+        let writing = store.begin_write();
+        assert_eq!(store.at_rest(), None);
+        // A tenant's lookup still answers, naming the graphs it may read.
+        let acme = Scope::tenant("acme").unwrap();
+        let outcome = store
+            .query_in(
+                "SELECT ?p ?o WHERE { <urn:ex:a> ?p ?o }",
+                &QueryOptions::default(),
+                &acme,
+            )
+            .unwrap();
+        let QueryResults::Solutions(rows) = outcome.results else {
+            panic!("not solutions");
+        };
+        assert_eq!(rows.count(), 0);
+        drop(writing);
+        assert_eq!(store.at_rest(), Some(before + 1));
     }
 }

@@ -68,9 +68,28 @@ fn answers(store: &GraphStore, sparql: &str, scope: &Scope) -> Vec<String> {
     out
 }
 
-#[test]
-fn rewritten_lookups_answer_as_the_plain_path_and_never_leak() {
-    let store = store();
+const CASES: &[&str] = &[
+    "SELECT ?p ?o WHERE { <urn:ex:shared> ?p ?o }",
+    "SELECT * WHERE { ?s ?p <urn:ex:orders> }",
+    "SELECT ?l ?n WHERE { <urn:ex:orders> <urn:ex:label> ?l ; <urn:ex:owner> ?o . ?o ?q ?n }",
+    "SELECT ?l WHERE { <urn:ex:shared> <urn:ex:label> ?l OPTIONAL { <urn:ex:shared> <urn:ex:links> ?x } }",
+    "SELECT ?o WHERE { { <urn:ex:shared> ?p ?o } UNION { <urn:ex:orders> ?p ?o } }",
+    "SELECT ?o WHERE { <urn:ex:orders> ?p ?o FILTER NOT EXISTS { <urn:ex:orders> <urn:ex:owner> ?o } }",
+    "SELECT ?o WHERE { <urn:ex:orders> ?p ?o MINUS { <urn:ex:orders> <urn:ex:rows> ?o } }",
+    "SELECT (COUNT(*) AS ?n) WHERE { <urn:ex:shared> ?p ?o }",
+    "SELECT DISTINCT ?o WHERE { <urn:ex:orders> <urn:ex:label> ?o }",
+    "SELECT ?o WHERE { { SELECT ?o WHERE { <urn:ex:orders> ?p ?o } ORDER BY ?o LIMIT 2 } }",
+    "ASK { <urn:ex:payroll> ?p ?o }",
+    "ASK { <urn:ex:lines> ?p <urn:ex:orders> }",
+    "CONSTRUCT { <urn:ex:shared> ?p ?o } WHERE { <urn:ex:shared> ?p ?o }",
+    "SELECT ?s WHERE { ?s ?p 'beta secret' }",
+    // Not rewritten (a scan, a class lookup, a path): the plain path either way.
+    "SELECT ?s WHERE { ?s <urn:ex:partOf> <urn:ex:orders> }",
+    "SELECT ?o WHERE { <urn:ex:shared> <urn:ex:links>/<urn:ex:owner> ?o }",
+];
+
+/// Runs every case as acme, rewritten and plain, and checks they agree and leak nothing.
+fn check_cases(store: &GraphStore) {
     let acme = Scope::tenant("acme").unwrap();
     let from: String = store
         .visible_graphs(&acme)
@@ -78,36 +97,37 @@ fn rewritten_lookups_answer_as_the_plain_path_and_never_leak() {
         .iter()
         .map(|g| format!("FROM <{}> ", g.as_str()))
         .collect();
-    let cases = [
-        "SELECT ?p ?o WHERE { <urn:ex:shared> ?p ?o }",
-        "SELECT * WHERE { ?s ?p <urn:ex:orders> }",
-        "SELECT ?l ?n WHERE { <urn:ex:orders> <urn:ex:label> ?l ; <urn:ex:owner> ?o . ?o ?q ?n }",
-        "SELECT ?l WHERE { <urn:ex:shared> <urn:ex:label> ?l OPTIONAL { <urn:ex:shared> <urn:ex:links> ?x } }",
-        "SELECT ?o WHERE { { <urn:ex:shared> ?p ?o } UNION { <urn:ex:orders> ?p ?o } }",
-        "SELECT ?o WHERE { <urn:ex:orders> ?p ?o FILTER NOT EXISTS { <urn:ex:orders> <urn:ex:owner> ?o } }",
-        "SELECT ?o WHERE { <urn:ex:orders> ?p ?o MINUS { <urn:ex:orders> <urn:ex:rows> ?o } }",
-        "SELECT (COUNT(*) AS ?n) WHERE { <urn:ex:shared> ?p ?o }",
-        "SELECT DISTINCT ?o WHERE { <urn:ex:orders> <urn:ex:label> ?o }",
-        "SELECT ?o WHERE { { SELECT ?o WHERE { <urn:ex:orders> ?p ?o } ORDER BY ?o LIMIT 2 } }",
-        "ASK { <urn:ex:payroll> ?p ?o }",
-        "ASK { <urn:ex:lines> ?p <urn:ex:orders> }",
-        "CONSTRUCT { <urn:ex:shared> ?p ?o } WHERE { <urn:ex:shared> ?p ?o }",
-        "SELECT ?s WHERE { ?s ?p 'beta secret' }",
-        // Not rewritten (a scan, a class lookup, a path): the plain path either way.
-        "SELECT ?s WHERE { ?s <urn:ex:partOf> <urn:ex:orders> }",
-        "SELECT ?o WHERE { <urn:ex:shared> <urn:ex:links>/<urn:ex:owner> ?o }",
-    ];
-    for q in cases {
-        let rewritten = answers(&store, q, &acme);
+    for q in CASES {
+        let rewritten = answers(store, q, &acme);
         let at = q.find("WHERE").or_else(|| q.find('{')).unwrap();
         let (head, body) = q.split_at(at);
-        let plain = answers(&store, &format!("{head}{from}{body}"), &acme);
+        let plain = answers(store, &format!("{head}{from}{body}"), &acme);
         assert_eq!(rewritten, plain, "{q}");
         let text = rewritten.join("\n");
         for secret in ["beta secret", "mallory", "payroll"] {
             assert!(!text.contains(secret), "{q} leaked {secret}: {text}");
         }
     }
+}
+
+/// How many named graphs acme may read, and how many it may not.
+fn split(store: &GraphStore) -> (usize, usize) {
+    let visible = store
+        .visible_graphs(&Scope::tenant("acme").unwrap())
+        .unwrap()
+        .len();
+    let all = store.raw().named_graphs().count();
+    (visible, all - visible)
+}
+
+#[test]
+fn rewritten_lookups_answer_as_the_plain_path_and_never_leak() {
+    let store = store();
+    let acme = Scope::tenant("acme").unwrap();
+    // acme may read most of this store's graphs, so its lookups name those it may not.
+    let (visible, hidden) = split(&store);
+    assert!(hidden < visible, "{visible} visible, {hidden} hidden");
+    check_cases(&store);
     // The rewrite finds what the tenant has, in every visible graph.
     assert_eq!(
         answers(
@@ -129,5 +149,45 @@ fn rewritten_lookups_answer_as_the_plain_path_and_never_leak() {
     assert_eq!(
         answers(&store, "ASK { <urn:ex:payroll> ?p ?o }", &Scope::all()),
         ["true"]
+    );
+}
+
+#[test]
+fn many_tenants_and_new_graphs_keep_each_tenant_to_its_own() {
+    let store = store();
+    // Another tenant's graph arrives after acme's graph lists were cached: acme must not see
+    // it, whichever way its lookups name graphs.
+    check_cases(&store);
+    store
+        .load_one(LoadSource::from_bytes(
+            "tenant:beta:payroll",
+            "payroll.ttl",
+            RdfFormat::Turtle,
+            BETA,
+        ))
+        .unwrap();
+    check_cases(&store);
+    // Many tenants: acme may read few of the graphs, so its lookups name those it may read.
+    for i in 0..8 {
+        let name = format!("tenant:t{i}:data");
+        store
+            .load_one(LoadSource::from_bytes(
+                &name,
+                "data.ttl",
+                RdfFormat::Turtle,
+                BETA,
+            ))
+            .unwrap();
+    }
+    let (visible, hidden) = split(&store);
+    assert!(hidden > visible, "{visible} visible, {hidden} hidden");
+    check_cases(&store);
+    assert_eq!(
+        answers(
+            &store,
+            "SELECT ?l WHERE { <urn:ex:shared> <urn:ex:label> ?l }",
+            &Scope::tenant("acme").unwrap()
+        ),
+        ["?l=\"acme crm\"", "?l=\"acme erp\""]
     );
 }
