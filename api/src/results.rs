@@ -64,6 +64,10 @@ impl Write for Capped {
         self.buf.extend_from_slice(data);
         Ok(data.len())
     }
+    // Serialisers write in many small pieces: one check and one copy each.
+    fn write_all(&mut self, data: &[u8]) -> std::io::Result<()> {
+        self.write(data).map(drop)
+    }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }

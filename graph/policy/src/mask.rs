@@ -1,10 +1,10 @@
 //! Masking: the four methods of `gg:maskingMethod`, the deployment's masking key, and the
 //! [`Masker`] that hides protected values wherever they appear in an output.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use aho_corasick::AhoCorasick;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -192,7 +192,7 @@ const MIN_EMBEDDED: usize = 6;
 /// and quartiles, classification evidence) and the decision on each column for one caller.
 #[derive(Clone)]
 pub struct Masker {
-    exact: HashMap<String, String>,
+    exact: FxHashMap<String, String>,
     embedded: Option<(AhoCorasick, Vec<String>)>,
 }
 
@@ -208,14 +208,14 @@ impl Masker {
     /// A masker that hides nothing.
     pub fn none() -> Self {
         Self {
-            exact: HashMap::new(),
+            exact: FxHashMap::default(),
             embedded: None,
         }
     }
 
     /// A masker for `(value, treatment)` pairs.
     pub fn new(values: impl IntoIterator<Item = (String, Treatment)>, key: &MaskKey) -> Self {
-        let mut exact: HashMap<String, String> = HashMap::new();
+        let mut exact: FxHashMap<String, String> = FxHashMap::default();
         for (value, t) in values {
             let v = value.trim().to_owned();
             if v.is_empty() {
