@@ -10,6 +10,7 @@
 //! max_body_bytes = 16777216
 //! requests_per_minute = 600     # per principal
 //! max_concurrent = 16           # queries, updates and searches at once
+//! worker_threads = 0            # threads for store work (0: three per core)
 //!
 //! [[principals]]
 //! name = "ada"
@@ -249,6 +250,9 @@ pub struct LimitsSection {
     pub max_concurrent: usize,
     /// How long a request waits for a free slot before it is turned away, in milliseconds.
     pub queue_timeout_ms: u64,
+    /// Threads that run store and index work (0: three per core). More threads than this
+    /// start only while long queries hold the others.
+    pub worker_threads: usize,
 }
 
 impl Default for LimitsSection {
@@ -260,6 +264,7 @@ impl Default for LimitsSection {
             requests_per_minute: 6_000,
             max_concurrent: 16,
             queue_timeout_ms: 2_000,
+            worker_threads: 0,
         }
     }
 }

@@ -296,13 +296,11 @@ pub fn column_profiles(
     Ok(out)
 }
 
-/// Runs blocking store or index work on the blocking pool.
+/// Runs blocking store or index work on the worker pool.
 pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::Internal(format!("blocking task: {e}")))?
+    crate::pool::WorkPool::global().run(f).await
 }
 
 /// How long a write waits for search to take its change before answering anyway.

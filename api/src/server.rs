@@ -41,6 +41,8 @@ pub struct ServerConfig {
     pub max_concurrent: usize,
     /// How long a request may wait for a slot.
     pub queue_timeout: Duration,
+    /// Threads for store and index work (0: the default, three per core).
+    pub worker_threads: usize,
     /// The principals.
     pub principals: Vec<PrincipalConfig>,
     /// The audit log file, if any.
@@ -71,6 +73,7 @@ impl ServerConfig {
             requests_per_minute: f.limits.requests_per_minute,
             max_concurrent: f.limits.max_concurrent,
             queue_timeout: Duration::from_millis(f.limits.queue_timeout_ms),
+            worker_threads: f.limits.worker_threads,
             principals: f.principals.clone(),
             audit_path: f.audit.path.clone(),
             llm: f.llm.clone(),
@@ -121,6 +124,8 @@ impl AppState {
         config: ServerConfig,
     ) -> Result<Self, ApiError> {
         let auth = Authenticator::new(&config.principals)?;
+        // The first server of the process sizes the pool.
+        crate::pool::WorkPool::configure(config.worker_threads);
         let audit = match &config.audit_path {
             Some(p) => Some(Arc::new(AuditLog::open(p)?)),
             None => None,

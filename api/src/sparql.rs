@@ -182,9 +182,12 @@ async fn update(
     let timeout = state.config.query_timeout;
     let s = state.clone();
     let started = std::time::Instant::now();
-    let written = tokio::task::spawn_blocking(move || s.store.update(&text, &scope, Some(timeout)))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let written = crate::rest::blocking(move || {
+        s.store
+            .update(&text, &scope, Some(timeout))
+            .map_err(ApiError::from)
+    })
+    .await?;
     // Search takes the change before the writer hears back, so its next read sees it.
     crate::rest::search_caught_up(&state).await;
     tracing::info!(
@@ -233,7 +236,7 @@ async fn run(
     let timeout = state.config.query_timeout;
     let engine = Arc::clone(&state.policy);
     let subject = crate::policy::subject(principal);
-    let work = tokio::task::spawn_blocking(move || -> ApiResult<_> {
+    let work = crate::rest::blocking(move || -> ApiResult<_> {
         // Every literal the catalog holds for a protected column leaves masked.
         let masker = engine.masker(&scope, &subject, None)?;
         let outcome = store.query_in(&query, &options, &scope)?;
@@ -270,8 +273,7 @@ async fn run(
                 "query cancelled after {:.1} s",
                 timeout.as_secs_f64()
             ))
-        })?
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+        })??;
     tracing::info!(
         rows = serialized.rows,
         elapsed_ms = started.elapsed().as_millis() as u64,
