@@ -136,6 +136,25 @@ impl WorkPool {
         }
     }
 
+    /// Waits until no job is queued or running, for at most `limit`: a server shutting down
+    /// lets the work of requests whose callers left (an update, say) finish. Whether the
+    /// pool went idle.
+    pub fn wait_idle(&self, limit: Duration) -> bool {
+        let until = Instant::now() + limit;
+        loop {
+            {
+                let state = self.inner.lock();
+                if state.queue.is_empty() && state.running.iter().all(Option::is_none) {
+                    return true;
+                }
+            }
+            if Instant::now() >= until {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     fn submit(&self, job: Job) {
         let mut state = self.inner.lock();
         state.queue.push_back(job);
@@ -367,8 +386,13 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(2)).await;
             waiting.abort();
             let _ = waiting.await;
+            assert!(
+                !pool.wait_idle(Duration::from_millis(20)),
+                "a job still holds the pool"
+            );
             release.send(()).unwrap();
             blocker.await.unwrap().unwrap();
+            assert!(pool.wait_idle(Duration::from_secs(5)));
             // A job after it runs: the queue has moved past the skipped one.
             assert_eq!(pool.run(|| Ok(1)).await.unwrap(), 1);
         });

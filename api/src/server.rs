@@ -539,6 +539,15 @@ pub async fn serve(
             addr: bound,
             source,
         });
+    // Work whose caller left (a dropped connection during an update) still finishes.
+    let pool_idle = tokio::task::spawn_blocking(move || {
+        crate::pool::WorkPool::global().wait_idle(Duration::from_secs(30))
+    })
+    .await
+    .unwrap_or(false);
+    if !pool_idle {
+        tracing::warn!("shutting down with store work still running");
+    }
     if let Some(log) = &state.audit {
         log.close();
     }
