@@ -751,7 +751,7 @@ impl GraphStore {
             .collect())
     }
 
-    /// An evaluator with govgraph's prefixes; the prefixes are parsed once per process.
+    /// An evaluator that stops when `token` is cancelled.
     fn evaluator(token: CancellationToken) -> Result<SparqlEvaluator> {
         // Queries and updates reach the evaluator parsed, so it needs no prefixes.
         static TEMPLATE: OnceLock<SparqlEvaluator> = OnceLock::new();
@@ -929,26 +929,23 @@ impl GraphStore {
         scope: &Scope,
     ) -> Result<QueryOutcome> {
         let token = CancellationToken::new();
-        let at_rest = self.at_rest();
-        let (prepared, outside) = self.prepare(sparql, options, scope, at_rest, token.clone())?;
         let deadline = Deadline::arm(options.timeout, token.clone());
-        let results = prepared
-            .on_store(&self.store)
-            .execute()
-            .map_err(|e| deadline.map_error(e))?;
-        // The snapshot was taken by `execute`. Naming the graphs the tenant may not read was
-        // sound only if no write began since the lists were read; if one did, plan again
-        // with the graphs it may read.
-        if outside && self.started.load(Ordering::SeqCst) != at_rest.unwrap_or(u64::MAX) {
-            drop(results);
-            let (prepared, _) = self.prepare(sparql, options, scope, None, token)?;
+        let mut at_rest = self.at_rest();
+        loop {
+            let (prepared, outside) =
+                self.prepare(sparql, options, scope, at_rest, token.clone())?;
+            // `on_store` takes the snapshot.
             let results = prepared
                 .on_store(&self.store)
                 .execute()
                 .map_err(|e| deadline.map_error(e))?;
-            return Ok(QueryOutcome { results, deadline });
+            // Naming the graphs the tenant may not read was sound only if no write began
+            // since the lists were read; if one did, plan again with the graphs it may read.
+            if !outside || Some(self.started.load(Ordering::SeqCst)) == at_rest {
+                return Ok(QueryOutcome { results, deadline });
+            }
+            at_rest = None;
         }
-        Ok(QueryOutcome { results, deadline })
     }
 
     /// Runs a SPARQL update within a scope, atomically: every graph it writes must be
